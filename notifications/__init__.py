@@ -1,0 +1,1 @@
+"""Transactional outbox and, with its issue, the channels that deliver it (email, webhooks, push)."""

@@ -1,0 +1,9 @@
+"""ASGI entry point: the web process (uvicorn) serves pages, the API and, later, event streams."""
+
+import os
+
+from django.core.asgi import get_asgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "oms.settings")
+
+application = get_asgi_application()

@@ -1,0 +1,11 @@
+"""The Celery application. Without REDIS_URL, tasks run inline (see settings)."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "oms.settings")
+
+app = Celery("oms")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()

@@ -1,0 +1,9 @@
+"""WSGI entry point, for servers that speak WSGI (and for persistent DB connections)."""
+
+import os
+
+from django.core.wsgi import get_wsgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "oms.settings")
+
+application = get_wsgi_application()

@@ -1,0 +1,50 @@
+"""The payment gateway interface. Services call a gateway only outside any lock or transaction,
+always with an idempotency key, so a retried call never charges or refunds twice."""
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Protocol
+
+from django.conf import settings
+
+
+@dataclass(frozen=True)
+class GatewayResult:
+    is_success: bool
+    reference: str = ""
+    method_label: str = ""
+    error_code: str = ""
+    error_message: str = ""
+
+
+class GatewayError(Exception):
+    """The gateway could not be reached or failed; the call may be retried with the same key."""
+
+
+class PaymentGateway(Protocol):
+    name: str
+
+    def authorize(
+        self, *, amount: Decimal, currency: str, token: str, idempotency_key: str
+    ) -> GatewayResult: ...
+
+    def capture(self, *, reference: str, amount: Decimal, idempotency_key: str) -> GatewayResult: ...
+
+    def refund(self, *, reference: str, amount: Decimal, idempotency_key: str) -> GatewayResult: ...
+
+    def void(self, *, reference: str, idempotency_key: str) -> GatewayResult: ...
+
+
+def get_gateway(name: str | None = None) -> PaymentGateway:
+    from orders.gateways.external import ExternalGateway
+    from orders.gateways.sandbox import SandboxGateway
+
+    gateways = {"sandbox": SandboxGateway, "external": ExternalGateway}
+    name = name or settings.OMS_PAYMENT_GATEWAY
+    try:
+        return gateways[name]()
+    except KeyError:
+        raise ValueError(f"Unknown payment gateway {name!r}") from None
+
+
+GATEWAY_NAMES = ("sandbox", "external")

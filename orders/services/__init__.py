@@ -1,0 +1,40 @@
+"""Every write of the order core, one function per business action. Import from here."""
+
+from orders.services.customers import get_or_create_customer
+from orders.services.fulfilment import (
+    advance_shipment,
+    record_tracking_event,
+    ship_shipment,
+    split_shipment,
+)
+from orders.services.inventory import adjust_stock
+from orders.services.lifecycle import cancel_lines, cancel_order, hold_order, release_order
+from orders.services.payments import settle_payments
+from orders.services.placement import (
+    CustomerInput,
+    LineInput,
+    OrderInput,
+    PaymentInput,
+    confirm_order,
+    place_order,
+)
+
+__all__ = [
+    "CustomerInput",
+    "LineInput",
+    "OrderInput",
+    "PaymentInput",
+    "adjust_stock",
+    "advance_shipment",
+    "cancel_lines",
+    "cancel_order",
+    "confirm_order",
+    "get_or_create_customer",
+    "hold_order",
+    "place_order",
+    "record_tracking_event",
+    "release_order",
+    "settle_payments",
+    "ship_shipment",
+    "split_shipment",
+]

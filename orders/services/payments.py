@@ -1,0 +1,192 @@
+"""Payments: authorize at placement, capture what has shipped, refund or void what is no longer
+owed. Gateway calls happen outside any transaction; each amount is first reserved as a pending
+ledger row under the payment's lock, so concurrent callers can never capture or refund twice."""
+
+import logging
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Sum
+
+from oms.actors import Actor
+from orders import pricing
+from orders.gateways import GatewayError, GatewayResult, get_gateway
+from orders.models import Order, OrderEvent, OrderLine, Payment, PaymentTransaction
+from orders.services import events
+
+logger = logging.getLogger(__name__)
+GATEWAY_ERROR = "gateway_error"
+Kind = PaymentTransaction.Kind
+TxStatus = PaymentTransaction.Status
+
+
+@dataclass(frozen=True)
+class Outcome:
+    is_success: bool
+    error_code: str = ""
+    error_message: str = ""
+
+
+def _call(gateway, operation: str, **kwargs) -> GatewayResult:
+    try:
+        return getattr(gateway, operation)(**kwargs)
+    except GatewayError as exc:
+        logger.warning("payments.gateway_error", extra={"operation": operation, "error": str(exc)})
+        return GatewayResult(False, error_code=GATEWAY_ERROR, error_message=str(exc))
+
+
+def authorize_order_payment(*, order: Order, gateway: str, token: str, actor: Actor) -> Outcome:
+    """Authorize the order total. Called with no transaction open; keyed by the order, so a
+    retry never authorizes twice."""
+    backend = get_gateway(gateway)
+    key = f"order:{order.pk}:authorize"
+    result = _call(backend, "authorize", amount=order.total, currency=order.currency,
+                   token=token, idempotency_key=key)
+    with transaction.atomic():
+        existing = PaymentTransaction.objects.filter(idempotency_key=key).first()
+        if existing is None:
+            payment = Payment.objects.create(
+                order=order,
+                gateway=backend.name,
+                method_label=result.method_label or backend.name,
+                reference=result.reference,
+                currency=order.currency,
+                status=Payment.Status.AUTHORIZED if result.is_success else Payment.Status.FAILED,
+                amount_authorized=order.total if result.is_success else 0,
+            )
+            PaymentTransaction.objects.create(
+                payment=payment, kind=Kind.AUTHORIZE, amount=order.total,
+                status=TxStatus.SUCCEEDED if result.is_success else TxStatus.FAILED,
+                gateway_reference=result.reference, error_code=result.error_code,
+                error_message=result.error_message[:255], idempotency_key=key, **actor.as_fields(),
+            )
+            events.record(
+                order,
+                OrderEvent.Type.PAYMENT_AUTHORIZED if result.is_success
+                else OrderEvent.Type.PAYMENT_FAILED,
+                actor=actor,
+                reason=result.error_code,
+                data={"amount": order.total, "method": payment.method_label},
+                notify=None if result.is_success else "payment.failed",
+            )
+    return Outcome(result.is_success, result.error_code, result.error_message)
+
+
+def _pending(payment: Payment, kind: str) -> Decimal:
+    return payment.transactions.filter(kind=kind, status=TxStatus.PENDING).aggregate(
+        s=Sum("amount"))["s"] or Decimal(0)
+
+
+@dataclass(frozen=True)
+class Plan:
+    payment_id: int
+    kind: str
+    amount: Decimal
+    transaction_id: int
+
+
+def _plan(order_id: int, actor: Actor, reason: str) -> list[Plan]:
+    """Under the order and payment locks, decide the captures/refunds/voids that bring the money
+    in line with the order, and reserve them as pending ledger rows."""
+    plans = []
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order_id)
+        lines = list(OrderLine.objects.filter(order=order))
+        owed = order.total
+        due_now = owed if all(line.quantity_unshipped == 0 for line in lines) else min(
+            owed, pricing.shipped_value(order, lines)
+        )
+        for payment in Payment.objects.select_for_update().filter(
+            order=order, status__in=[Payment.Status.AUTHORIZED, Payment.Status.PARTIALLY_CAPTURED,
+                                     Payment.Status.CAPTURED, Payment.Status.PARTIALLY_REFUNDED]
+        ).order_by("pk"):
+            pending_capture = _pending(payment, Kind.CAPTURE)
+            pending_refund = _pending(payment, Kind.REFUND)
+            net = payment.amount_captured + pending_capture - payment.amount_refunded - pending_refund
+            capturable = payment.amount_authorized - payment.amount_captured - pending_capture
+            if net > owed:
+                amount, kind = min(net - owed, payment.amount_captured - payment.amount_refunded
+                                   - pending_refund), Kind.REFUND
+            elif net < due_now and capturable > 0:
+                amount, kind = min(due_now - net, capturable), Kind.CAPTURE
+            elif owed == 0 and payment.amount_captured == 0 and pending_capture == 0 \
+                    and not payment.is_voided:
+                amount, kind = payment.amount_authorized, Kind.VOID
+            else:
+                continue
+            if amount <= 0:
+                continue
+            txn = PaymentTransaction.objects.create(
+                payment=payment, kind=kind, amount=amount, status=TxStatus.PENDING,
+                idempotency_key=f"payment:{payment.pk}:{kind}:{uuid.uuid4().hex}",
+                reason=reason[:255], **actor.as_fields(),
+            )
+            plans.append(Plan(payment.pk, kind, amount, txn.pk))
+    return plans
+
+
+def _apply(plan: Plan, result: GatewayResult, actor: Actor) -> None:
+    with transaction.atomic():
+        payment = Payment.objects.select_for_update().get(pk=plan.payment_id)
+        txn = PaymentTransaction.objects.select_for_update().get(pk=plan.transaction_id)
+        if txn.status != TxStatus.PENDING:
+            return  # settled by a concurrent retry
+        txn.status = TxStatus.SUCCEEDED if result.is_success else TxStatus.FAILED
+        txn.gateway_reference = result.reference
+        txn.error_code, txn.error_message = result.error_code, result.error_message[:255]
+        txn.save(update_fields=["status", "gateway_reference", "error_code", "error_message"])
+        if not result.is_success:
+            logger.warning("payments.%s_failed", plan.kind, extra={"payment_id": payment.pk})
+            return
+        if plan.kind == Kind.CAPTURE:
+            payment.amount_captured += plan.amount
+            event_type, notify = OrderEvent.Type.PAYMENT_CAPTURED, "payment.captured"
+        elif plan.kind == Kind.REFUND:
+            payment.amount_refunded += plan.amount
+            event_type, notify = OrderEvent.Type.PAYMENT_REFUNDED, "payment.refunded"
+        else:
+            payment.is_voided = True
+            event_type, notify = OrderEvent.Type.PAYMENT_VOIDED, "payment.voided"
+        payment.status = payment_status(payment)
+        payment.save(update_fields=["amount_captured", "amount_refunded", "is_voided", "status"])
+        events.record(payment.order, event_type, actor=actor, reason=txn.reason,
+                      data={"amount": plan.amount, "method": payment.method_label},
+                      notify=notify)
+
+
+def payment_status(payment: Payment) -> str:
+    if payment.is_voided:
+        return Payment.Status.VOIDED
+    if payment.amount_refunded and payment.amount_refunded == payment.amount_captured:
+        return Payment.Status.REFUNDED
+    if payment.amount_refunded:
+        return Payment.Status.PARTIALLY_REFUNDED
+    if payment.amount_captured and payment.amount_captured == payment.amount_authorized:
+        return Payment.Status.CAPTURED
+    if payment.amount_captured:
+        return Payment.Status.PARTIALLY_CAPTURED
+    return Payment.Status.AUTHORIZED
+
+
+def settle_payments(*, order_id: int, actor: Actor, reason: str = "") -> None:
+    """Bring captured money in line with the order: capture what has shipped, refund what is
+    no longer owed, void an authorization nothing will be taken from. Safe to call repeatedly
+    and concurrently; must be called with no transaction open (it calls the gateway)."""
+    for plan in _plan(order_id, actor, reason):
+        payment = Payment.objects.get(pk=plan.payment_id)
+        txn = PaymentTransaction.objects.get(pk=plan.transaction_id)
+        backend = get_gateway(payment.gateway)
+        if plan.kind == Kind.VOID:
+            result = _call(backend, "void", reference=payment.reference,
+                           idempotency_key=txn.idempotency_key)
+        else:
+            result = _call(backend, plan.kind, reference=payment.reference, amount=plan.amount,
+                           idempotency_key=txn.idempotency_key)
+        _apply(plan, result, actor)
+
+
+def settle_payments_on_commit(*, order_id: int, actor: Actor, reason: str = "") -> None:
+    """Settle after the current transaction commits (the gateway is never called inside it)."""
+    transaction.on_commit(lambda: settle_payments(order_id=order_id, actor=actor, reason=reason))

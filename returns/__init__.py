@@ -1,0 +1,1 @@
+"""The returns app: filled in by its own issue."""

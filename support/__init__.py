@@ -1,0 +1,1 @@
+"""The support app: filled in by its own issue."""
