@@ -1,1 +1,2 @@
-"""Transactional outbox and, with its issue, the channels that deliver it (email, webhooks, push)."""
+"""Transactional outbox, and (with its issue) the channels that deliver it: email, webhooks,
+push."""

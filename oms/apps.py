@@ -6,3 +6,6 @@ class OmsConfig(AppConfig):
     name = "oms"
     verbose_name = _("Platform")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from oms.api import schema  # noqa: F401 - registers the OpenAPI auth extension

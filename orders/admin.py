@@ -55,8 +55,15 @@ class StockAdmin(admin.ModelAdmin):
 
 @admin.register(StockMovement)
 class StockMovementAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "stock", "kind", "on_hand_delta", "allocated_delta", "reason",
-                    "actor_label"]
+    list_display = [
+        "created_at",
+        "stock",
+        "kind",
+        "on_hand_delta",
+        "allocated_delta",
+        "reason",
+        "actor_label",
+    ]
     list_filter = ["kind"]
     list_select_related = ["stock"]
 
@@ -71,8 +78,17 @@ class OrderLineInline(admin.TabularInline):
     model = OrderLine
     extra = 0
     can_delete = False
-    readonly_fields = ["line_number", "sku", "name", "quantity", "unit_price", "discount",
-                       "quantity_cancelled", "quantity_shipped", "quantity_returned"]
+    readonly_fields = [
+        "line_number",
+        "sku",
+        "name",
+        "quantity",
+        "unit_price",
+        "discount",
+        "quantity_cancelled",
+        "quantity_shipped",
+        "quantity_returned",
+    ]
     fields = readonly_fields
 
 
@@ -103,7 +119,13 @@ class ShipmentAdmin(admin.ModelAdmin):
 
 @admin.register(Payment)
 class PaymentAdmin(admin.ModelAdmin):
-    list_display = ["order", "method_label", "status", "amount_authorized", "amount_captured",
-                    "amount_refunded"]
+    list_display = [
+        "order",
+        "method_label",
+        "status",
+        "amount_authorized",
+        "amount_captured",
+        "amount_refunded",
+    ]
     list_filter = ["status", "gateway"]
     readonly_fields = [f.name for f in Payment._meta.fields]

@@ -29,9 +29,7 @@ def lock_order(order_id: int) -> Order:
 
 def lock_stock(stock_ids: Iterable[int]) -> list[Stock]:
     """Stock rows locked in id order, so concurrent orders never wait on each other in a cycle."""
-    return list(
-        Stock.objects.select_for_update().filter(pk__in=set(stock_ids)).order_by("pk")
-    )
+    return list(Stock.objects.select_for_update().filter(pk__in=set(stock_ids)).order_by("pk"))
 
 
 def lock_stock_for_variants(variant_ids: Iterable[int]) -> list[Stock]:
@@ -105,9 +103,7 @@ def list_orders(
         queryset = queryset.filter(external_reference=external_reference)
     if warehouse:
         queryset = queryset.filter(
-            Exists(
-                Shipment.objects.filter(order=OuterRef("pk"), warehouse__code=warehouse)
-            )
+            Exists(Shipment.objects.filter(order=OuterRef("pk"), warehouse__code=warehouse))
             | Exists(Allocation.objects.filter(order=OuterRef("pk"), warehouse__code=warehouse))
         )
     return queryset
@@ -117,12 +113,15 @@ def get_shipment(shipment_id: int) -> Shipment:
     try:
         return Shipment.objects.select_related("order", "warehouse").get(pk=shipment_id)
     except Shipment.DoesNotExist:
-        raise NotFound(f"Shipment {shipment_id} does not exist.", code="shipment_not_found") from None
+        raise NotFound(
+            f"Shipment {shipment_id} does not exist.", code="shipment_not_found"
+        ) from None
 
 
 def get_shipment_detail(number: str) -> Shipment:
     queryset = Shipment.objects.select_related("order", "warehouse").prefetch_related(
-        "lines__line", Prefetch("tracking_events", queryset=TrackingEvent.objects.order_by("occurred_at"))
+        "lines__line",
+        Prefetch("tracking_events", queryset=TrackingEvent.objects.order_by("occurred_at")),
     )
     try:
         return queryset.get(number=number)
@@ -175,4 +174,6 @@ def get_customer(customer_id: int) -> Customer:
     try:
         return Customer.objects.prefetch_related("addresses").get(pk=customer_id)
     except Customer.DoesNotExist:
-        raise NotFound(f"Customer {customer_id} does not exist.", code="customer_not_found") from None
+        raise NotFound(
+            f"Customer {customer_id} does not exist.", code="customer_not_found"
+        ) from None

@@ -60,7 +60,9 @@ class CustomerFactory(factory.django.DjangoModelFactory):
     phone = factory.Sequence(lambda n: f"+1555{n:07d}")
 
 
-def make_api_client(name: str = "test-client", scopes: list[str] | None = None) -> tuple[ApiClient, str]:
+def make_api_client(
+    name: str = "test-client", scopes: list[str] | None = None
+) -> tuple[ApiClient, str]:
     client = ApiClient(name=name, scopes=scopes if scopes is not None else list(Scope.values))
     token = client.set_new_token()
     client.save()

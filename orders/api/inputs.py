@@ -5,6 +5,7 @@ from rest_framework import serializers
 from orders.gateways import GATEWAY_NAMES
 from orders.money import DECIMAL_PLACES, MAX_DIGITS
 from orders.models import Order
+from orders.models.customers import Locale
 
 MAX_QUANTITY = 10_000
 MAX_LINES = 200
@@ -31,7 +32,7 @@ class CustomerInput(serializers.Serializer):
     email = serializers.EmailField(max_length=254)
     name = serializers.CharField(max_length=200)
     phone = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
-    locale = serializers.ChoiceField(choices=["en", "pt-br"], default="en")
+    locale = serializers.ChoiceField(choices=Locale.choices, default=Locale.EN)
     country = serializers.RegexField(r"^[A-Z]{2}$", max_length=2, default="US")
 
 

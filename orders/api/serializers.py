@@ -22,8 +22,19 @@ from orders.models import (
 class OrderLineOutput(serializers.ModelSerializer):
     class Meta:
         model = OrderLine
-        fields = ["id", "line_number", "sku", "name", "quantity", "unit_price", "discount",
-                  "quantity_cancelled", "quantity_shipped", "quantity_returned", "is_final_sale"]
+        fields = [
+            "id",
+            "line_number",
+            "sku",
+            "name",
+            "quantity",
+            "unit_price",
+            "discount",
+            "quantity_cancelled",
+            "quantity_shipped",
+            "quantity_returned",
+            "is_final_sale",
+        ]
 
 
 class PaymentTransactionOutput(serializers.ModelSerializer):
@@ -31,8 +42,18 @@ class PaymentTransactionOutput(serializers.ModelSerializer):
 
     class Meta:
         model = PaymentTransaction
-        fields = ["id", "kind", "amount", "status", "gateway_reference", "error_code",
-                  "error_message", "reason", "actor", "created_at"]
+        fields = [
+            "id",
+            "kind",
+            "amount",
+            "status",
+            "gateway_reference",
+            "error_code",
+            "error_message",
+            "reason",
+            "actor",
+            "created_at",
+        ]
 
 
 class PaymentOutput(serializers.ModelSerializer):
@@ -40,8 +61,18 @@ class PaymentOutput(serializers.ModelSerializer):
 
     class Meta:
         model = Payment
-        fields = ["id", "gateway", "method_label", "reference", "currency", "status",
-                  "amount_authorized", "amount_captured", "amount_refunded", "transactions"]
+        fields = [
+            "id",
+            "gateway",
+            "method_label",
+            "reference",
+            "currency",
+            "status",
+            "amount_authorized",
+            "amount_captured",
+            "amount_refunded",
+            "transactions",
+        ]
 
 
 class TrackingEventOutput(serializers.ModelSerializer):
@@ -64,9 +95,21 @@ class ShipmentOutput(serializers.ModelSerializer):
 
     class Meta:
         model = Shipment
-        fields = ["number", "order", "warehouse", "status", "carrier", "service",
-                  "tracking_number", "promised_delivery_date", "estimated_delivery_date",
-                  "shipped_at", "delivered_at", "lines", "tracking_events"]
+        fields = [
+            "number",
+            "order",
+            "warehouse",
+            "status",
+            "carrier",
+            "service",
+            "tracking_number",
+            "promised_delivery_date",
+            "estimated_delivery_date",
+            "shipped_at",
+            "delivered_at",
+            "lines",
+            "tracking_events",
+        ]
 
 
 class OrderEventOutput(serializers.ModelSerializer):
@@ -83,8 +126,18 @@ class OrderEventOutput(serializers.ModelSerializer):
 class OrderSummaryOutput(serializers.ModelSerializer):
     class Meta:
         model = Order
-        fields = ["number", "status", "channel", "external_reference", "email", "currency",
-                  "total", "promised_delivery_date", "created_at", "updated_at"]
+        fields = [
+            "number",
+            "status",
+            "channel",
+            "external_reference",
+            "email",
+            "currency",
+            "total",
+            "promised_delivery_date",
+            "created_at",
+            "updated_at",
+        ]
 
 
 class OrderDetailOutput(serializers.ModelSerializer):
@@ -98,11 +151,32 @@ class OrderDetailOutput(serializers.ModelSerializer):
 
     class Meta:
         model = Order
-        fields = ["number", "status", "hold_reason", "channel", "external_reference",
-                  "customer", "email", "phone", "locale", "shipping_address", "billing_address",
-                  "shipping_method", "shipping_price", "currency", "totals",
-                  "promised_delivery_date", "placed_by", "note", "created_at", "updated_at",
-                  "lines", "payments", "shipments", "timeline"]
+        fields = [
+            "number",
+            "status",
+            "hold_reason",
+            "channel",
+            "external_reference",
+            "customer",
+            "email",
+            "phone",
+            "locale",
+            "shipping_address",
+            "billing_address",
+            "shipping_method",
+            "shipping_price",
+            "currency",
+            "totals",
+            "promised_delivery_date",
+            "placed_by",
+            "note",
+            "created_at",
+            "updated_at",
+            "lines",
+            "payments",
+            "shipments",
+            "timeline",
+        ]
 
     def get_customer(self, order: Order) -> dict:
         return {"id": order.customer_id, "name": order.customer.name, "email": order.customer.email}
@@ -112,8 +186,10 @@ class OrderDetailOutput(serializers.ModelSerializer):
 
     def get_totals(self, order: Order) -> dict:
         field = serializers.DecimalField(max_digits=14, decimal_places=3)
-        return {name: field.to_representation(getattr(order, name))
-                for name in ("subtotal", "discount_total", "shipping_total", "total")}
+        return {
+            name: field.to_representation(getattr(order, name))
+            for name in ("subtotal", "discount_total", "shipping_total", "total")
+        }
 
 
 class VariantOutput(serializers.ModelSerializer):
@@ -133,8 +209,16 @@ class ProductOutput(serializers.ModelSerializer):
 class WarehouseOutput(serializers.ModelSerializer):
     class Meta:
         model = Warehouse
-        fields = ["code", "name", "country", "region", "city", "postal_code", "priority",
-                  "is_active"]
+        fields = [
+            "code",
+            "name",
+            "country",
+            "region",
+            "city",
+            "postal_code",
+            "priority",
+            "is_active",
+        ]
 
 
 class StockOutput(serializers.ModelSerializer):

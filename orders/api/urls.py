@@ -8,8 +8,11 @@ urlpatterns = [
     path("orders/<str:number>/cancel/", views.OrderCancelApi.as_view(), name="api-order-cancel"),
     path("orders/<str:number>/hold/", views.OrderHoldApi.as_view(), name="api-order-hold"),
     path("orders/<str:number>/release/", views.OrderReleaseApi.as_view(), name="api-order-release"),
-    path("orders/<str:number>/shipments/", views.OrderShipmentCreateApi.as_view(),
-         name="api-order-shipments"),
+    path(
+        "orders/<str:number>/shipments/",
+        views.OrderShipmentCreateApi.as_view(),
+        name="api-order-shipments",
+    ),
     path("shipments/<str:number>/", views.ShipmentDetailApi.as_view(), name="api-shipment"),
     path("shipments/<str:number>/pick/", views.ShipmentPickApi.as_view(), name="api-shipment-pick"),
     path("shipments/<str:number>/pack/", views.ShipmentPackApi.as_view(), name="api-shipment-pack"),

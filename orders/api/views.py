@@ -1,6 +1,7 @@
 """Order-core API views, one per use case. They parse input, call one service or selector and
 shape the output; rules live in orders.services."""
 
+from django.conf import settings
 from django.db.models import Prefetch
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -28,16 +29,24 @@ from orders.api.serializers import (
 from orders.models import Order, Shipment, Stock, TrackingEvent, Warehouse
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
-    "Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=True,
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=True,
     description="A unique key per logical request; retries with the same key and body replay "
-                "the first response.",
+    "the first response.",
 )
-PROBLEM = inline_serializer("Problem", {
-    "type": serializers.CharField(), "title": serializers.CharField(),
-    "status": serializers.IntegerField(), "code": serializers.CharField(),
-    "detail": serializers.CharField(),
-    "errors": serializers.ListField(child=serializers.DictField(), required=False),
-})
+PROBLEM = inline_serializer(
+    "Problem",
+    {
+        "type": serializers.CharField(),
+        "title": serializers.CharField(),
+        "status": serializers.IntegerField(),
+        "code": serializers.CharField(),
+        "detail": serializers.CharField(),
+        "errors": serializers.ListField(child=serializers.DictField(), required=False),
+    },
+)
 ERRORS = {400: PROBLEM, 401: PROBLEM, 403: PROBLEM, 404: PROBLEM, 409: PROBLEM}
 
 
@@ -64,16 +73,22 @@ class OrderListCreateApi(GenericAPIView):
 
     class CreateInput(serializers.Serializer):
         channel = serializers.ChoiceField(choices=inputs.API_CHANNELS, default=Order.Channel.API)
-        external_reference = serializers.CharField(max_length=64, required=False, allow_blank=True,
-                                                   default="")
+        external_reference = serializers.CharField(
+            max_length=64, required=False, allow_blank=True, default=""
+        )
         customer = inputs.CustomerInput()
         shipping_address = inputs.AddressInput()
         billing_address = inputs.AddressInput(required=False)
-        shipping_method = serializers.ChoiceField(choices=Order.ShippingMethod.choices,
-                                                  default=Order.ShippingMethod.STANDARD)
+        shipping_method = serializers.ChoiceField(
+            choices=Order.ShippingMethod.choices, default=Order.ShippingMethod.STANDARD
+        )
         shipping_price = inputs.money_input(default=0)
-        currency = serializers.RegexField(r"^[A-Z]{3}$", max_length=3,
-                                          error_messages={"invalid": "Use an ISO 4217 code."})
+        currency = serializers.RegexField(
+            r"^[A-Z]{3}$",
+            max_length=3,
+            default=settings.OMS_DEFAULT_CURRENCY,
+            error_messages={"invalid": "Use an ISO 4217 code."},
+        )
         lines = inputs.LineInput(many=True, allow_empty=False, max_length=inputs.MAX_LINES)
         promised_delivery_date = serializers.DateField(required=False)
         payment = inputs.PaymentInput(required=False)
@@ -103,8 +118,9 @@ class OrderListCreateApi(GenericAPIView):
     def post(self, request):
         data = self.CreateInput(data=request.data)
         data.is_valid(raise_exception=True)
-        order = services.place_order(data=build_order_input(data.validated_data),
-                                     actor=actor_for(request))
+        order = services.place_order(
+            data=build_order_input(data.validated_data), actor=actor_for(request)
+        )
         return order_detail_response(order.number, status.HTTP_201_CREATED)
 
 
@@ -129,8 +145,10 @@ def build_order_input(values: dict) -> services.OrderInput:
 class OrderDetailApi(APIView):
     required_scopes = {"GET": [Scope.ORDERS_READ]}
 
-    @extend_schema(responses={200: OrderDetailOutput, 404: PROBLEM},
-                   summary="An order with lines, payments, shipments and timeline")
+    @extend_schema(
+        responses={200: OrderDetailOutput, 404: PROBLEM},
+        summary="An order with lines, payments, shipments and timeline",
+    )
     def get(self, request, number: str):
         return order_detail_response(number)
 
@@ -139,13 +157,20 @@ class OrderCancelApi(APIView):
     required_scopes = {"POST": [Scope.ORDERS_WRITE]}
 
     class CancelInput(inputs.ReasonInput):
-        lines = inputs.LineQuantityInput(many=True, required=False, allow_empty=False,
-                                         max_length=inputs.MAX_LINES,
-                                         help_text="Omit to cancel the whole order.")
+        lines = inputs.LineQuantityInput(
+            many=True,
+            required=False,
+            allow_empty=False,
+            max_length=inputs.MAX_LINES,
+            help_text="Omit to cancel the whole order.",
+        )
 
-    @extend_schema(request=CancelInput, parameters=[IDEMPOTENCY_HEADER],
-                   responses={200: OrderDetailOutput, **ERRORS, 422: PROBLEM},
-                   summary="Cancel the whole order, or units of single lines, before shipment")
+    @extend_schema(
+        request=CancelInput,
+        parameters=[IDEMPOTENCY_HEADER],
+        responses={200: OrderDetailOutput, **ERRORS, 422: PROBLEM},
+        summary="Cancel the whole order, or units of single lines, before shipment",
+    )
     @idempotent
     def post(self, request, number: str):
         data = self.CancelInput(data=request.data)
@@ -153,8 +178,12 @@ class OrderCancelApi(APIView):
         order = selectors.get_order(number)
         values = data.validated_data
         if values.get("lines"):
-            services.cancel_lines(order=order, actor=actor_for(request), reason=values["reason"],
-                                  lines=[(i["line_id"], i["quantity"]) for i in values["lines"]])
+            services.cancel_lines(
+                order=order,
+                actor=actor_for(request),
+                reason=values["reason"],
+                lines=[(i["line_id"], i["quantity"]) for i in values["lines"]],
+            )
         else:
             services.cancel_order(order=order, actor=actor_for(request), reason=values["reason"])
         return order_detail_response(number)
@@ -163,13 +192,19 @@ class OrderCancelApi(APIView):
 class OrderHoldApi(APIView):
     required_scopes = {"POST": [Scope.ORDERS_WRITE]}
 
-    @extend_schema(request=inputs.ReasonInput, responses={200: OrderDetailOutput, **ERRORS},
-                   summary="Put an order on hold: fulfilment stops until released")
+    @extend_schema(
+        request=inputs.ReasonInput,
+        responses={200: OrderDetailOutput, **ERRORS},
+        summary="Put an order on hold: fulfilment stops until released",
+    )
     def post(self, request, number: str):
         data = inputs.ReasonInput(data=request.data)
         data.is_valid(raise_exception=True)
-        services.hold_order(order=selectors.get_order(number), actor=actor_for(request),
-                            reason=data.validated_data["reason"])
+        services.hold_order(
+            order=selectors.get_order(number),
+            actor=actor_for(request),
+            reason=data.validated_data["reason"],
+        )
         return order_detail_response(number)
 
 
@@ -179,13 +214,19 @@ class OrderReleaseApi(APIView):
     class ReleaseInput(serializers.Serializer):
         reason = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
 
-    @extend_schema(request=ReleaseInput, responses={200: OrderDetailOutput, **ERRORS},
-                   summary="Release a held order")
+    @extend_schema(
+        request=ReleaseInput,
+        responses={200: OrderDetailOutput, **ERRORS},
+        summary="Release a held order",
+    )
     def post(self, request, number: str):
         data = self.ReleaseInput(data=request.data)
         data.is_valid(raise_exception=True)
-        services.release_order(order=selectors.get_order(number), actor=actor_for(request),
-                               reason=data.validated_data["reason"])
+        services.release_order(
+            order=selectors.get_order(number),
+            actor=actor_for(request),
+            reason=data.validated_data["reason"],
+        )
         return order_detail_response(number)
 
 
@@ -196,18 +237,24 @@ class OrderShipmentCreateApi(APIView):
         warehouse = serializers.CharField(max_length=16)
         lines = inputs.LineQuantityInput(many=True, allow_empty=False, max_length=inputs.MAX_LINES)
 
-    @extend_schema(request=SplitInput, responses={201: ShipmentOutput, **ERRORS},
-                   summary="Create a parcel from units waiting at one warehouse (split shipment)")
+    @extend_schema(
+        request=SplitInput,
+        responses={201: ShipmentOutput, **ERRORS},
+        summary="Create a parcel from units waiting at one warehouse (split shipment)",
+    )
     def post(self, request, number: str):
         data = self.SplitInput(data=request.data)
         data.is_valid(raise_exception=True)
         shipment = services.split_shipment(
-            order=selectors.get_order(number), warehouse_code=data.validated_data["warehouse"],
+            order=selectors.get_order(number),
+            warehouse_code=data.validated_data["warehouse"],
             lines=[(i["line_id"], i["quantity"]) for i in data.validated_data["lines"]],
             actor=actor_for(request),
         )
-        return Response(ShipmentOutput(selectors.get_shipment_detail(shipment.number)).data,
-                        status=status.HTTP_201_CREATED)
+        return Response(
+            ShipmentOutput(selectors.get_shipment_detail(shipment.number)).data,
+            status=status.HTTP_201_CREATED,
+        )
 
 
 class ShipmentDetailApi(APIView):
@@ -226,8 +273,11 @@ class ShipmentAdvanceApi(APIView):
 
     @extend_schema(request=None, responses={200: ShipmentOutput, **ERRORS})
     def post(self, request, number: str):
-        services.advance_shipment(shipment=selectors.get_shipment_detail(number),
-                                  status=self.target_status, actor=actor_for(request))
+        services.advance_shipment(
+            shipment=selectors.get_shipment_detail(number),
+            status=self.target_status,
+            actor=actor_for(request),
+        )
         return Response(ShipmentOutput(selectors.get_shipment_detail(number)).data)
 
 
@@ -247,13 +297,19 @@ class ShipmentShipApi(APIView):
         service = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
         tracking_number = serializers.CharField(max_length=64)
 
-    @extend_schema(request=ShipInput, responses={200: ShipmentOutput, **ERRORS},
-                   summary="Hand the parcel to the carrier (captures payment for what shipped)")
+    @extend_schema(
+        request=ShipInput,
+        responses={200: ShipmentOutput, **ERRORS},
+        summary="Hand the parcel to the carrier (captures payment for what shipped)",
+    )
     def post(self, request, number: str):
         data = self.ShipInput(data=request.data)
         data.is_valid(raise_exception=True)
-        services.ship_shipment(shipment=selectors.get_shipment_detail(number),
-                               actor=actor_for(request), **data.validated_data)
+        services.ship_shipment(
+            shipment=selectors.get_shipment_detail(number),
+            actor=actor_for(request),
+            **data.validated_data,
+        )
         return Response(ShipmentOutput(selectors.get_shipment_detail(number)).data)
 
 
@@ -263,12 +319,17 @@ class TrackingEventCreateApi(APIView):
     class TrackingInput(serializers.Serializer):
         carrier = serializers.CharField(max_length=32)
         tracking_number = serializers.CharField(max_length=64)
-        event_id = serializers.CharField(max_length=128, help_text="The carrier's id for this scan.")
+        event_id = serializers.CharField(
+            max_length=128, help_text="The carrier's id for this scan."
+        )
         status = serializers.ChoiceField(choices=TrackingEvent.Status.choices)
         occurred_at = serializers.DateTimeField()
-        location = serializers.CharField(max_length=128, required=False, allow_blank=True, default="")
-        description = serializers.CharField(max_length=255, required=False, allow_blank=True,
-                                            default="")
+        location = serializers.CharField(
+            max_length=128, required=False, allow_blank=True, default=""
+        )
+        description = serializers.CharField(
+            max_length=255, required=False, allow_blank=True, default=""
+        )
 
     @extend_schema(
         request=TrackingInput,
@@ -282,10 +343,13 @@ class TrackingEventCreateApi(APIView):
         event, created = services.record_tracking_event(
             carrier_event_id=values.pop("event_id"), actor=actor_for(request), **values
         )
-        shipment = selectors.get_shipment_detail(Shipment.objects.only("number").get(
-            pk=event.shipment_id).number)
-        return Response(ShipmentOutput(shipment).data,
-                        status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+        shipment = selectors.get_shipment_detail(
+            Shipment.objects.only("number").get(pk=event.shipment_id).number
+        )
+        return Response(
+            ShipmentOutput(shipment).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
 
 
 class ProductListApi(GenericAPIView):
@@ -295,8 +359,11 @@ class ProductListApi(GenericAPIView):
         search = serializers.CharField(required=False, max_length=100)
         category = serializers.CharField(required=False, max_length=100)
 
-    @extend_schema(parameters=[FilterInput], responses={200: ProductOutput(many=True)},
-                   summary="Products with their variants")
+    @extend_schema(
+        parameters=[FilterInput],
+        responses={200: ProductOutput(many=True)},
+        summary="Products with their variants",
+    )
     def get(self, request):
         filters = self.FilterInput(data=request.query_params)
         filters.is_valid(raise_exception=True)
@@ -331,13 +398,19 @@ class VariantDetailApi(APIView):
         class Meta(VariantOutput.Meta):
             fields = [*VariantOutput.Meta.fields, "product_id", "stock"]
 
-    @extend_schema(responses={200: VariantStockOutput, 404: PROBLEM},
-                   summary="A variant (SKU) with its stock per warehouse")
+    @extend_schema(
+        responses={200: VariantStockOutput, 404: PROBLEM},
+        summary="A variant (SKU) with its stock per warehouse",
+    )
     def get(self, request, sku: str):
         variant = selectors.get_variant(sku)
-        variant = type(variant).objects.prefetch_related(
-            Prefetch("stock", queryset=Stock.objects.select_related("warehouse", "variant"))
-        ).get(pk=variant.pk)
+        variant = (
+            type(variant)
+            .objects.prefetch_related(
+                Prefetch("stock", queryset=Stock.objects.select_related("warehouse", "variant"))
+            )
+            .get(pk=variant.pk)
+        )
         return Response(self.VariantStockOutput(variant).data)
 
 
@@ -356,8 +429,11 @@ class StockListApi(GenericAPIView):
         sku = serializers.CharField(required=False, max_length=64)
         warehouse = serializers.CharField(required=False, max_length=16)
 
-    @extend_schema(parameters=[FilterInput], responses={200: StockOutput(many=True)},
-                   summary="Stock per warehouse and SKU")
+    @extend_schema(
+        parameters=[FilterInput],
+        responses={200: StockOutput(many=True)},
+        summary="Stock per warehouse and SKU",
+    )
     def get(self, request):
         filters = self.FilterInput(data=request.query_params)
         filters.is_valid(raise_exception=True)
@@ -371,19 +447,29 @@ class StockAdjustApi(APIView):
     class AdjustInput(serializers.Serializer):
         sku = serializers.CharField(max_length=64)
         warehouse = serializers.CharField(max_length=16)
-        delta = serializers.IntegerField(min_value=-1_000_000, max_value=1_000_000,
-                                         help_text="Units to add (positive) or remove (negative).")
+        delta = serializers.IntegerField(
+            min_value=-1_000_000,
+            max_value=1_000_000,
+            help_text="Units to add (positive) or remove (negative).",
+        )
         reason = serializers.CharField(max_length=255)
 
-    @extend_schema(request=AdjustInput, responses={201: StockOutput, **ERRORS},
-                   summary="Adjust stock on hand, with a reason (audited)")
+    @extend_schema(
+        request=AdjustInput,
+        responses={201: StockOutput, **ERRORS},
+        summary="Adjust stock on hand, with a reason (audited)",
+    )
     def post(self, request):
         data = self.AdjustInput(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        stock = services.adjust_stock(sku=values["sku"], warehouse_code=values["warehouse"],
-                                      delta=values["delta"], reason=values["reason"],
-                                      actor=actor_for(request))
+        stock = services.adjust_stock(
+            sku=values["sku"],
+            warehouse_code=values["warehouse"],
+            delta=values["delta"],
+            reason=values["reason"],
+            actor=actor_for(request),
+        )
         stock = selectors.list_stock().get(pk=stock.pk)
         return Response(StockOutput(stock).data, status=status.HTTP_201_CREATED)
 
@@ -392,11 +478,15 @@ class CustomerListApi(GenericAPIView):
     required_scopes = {"GET": [Scope.CUSTOMERS_READ]}
 
     class FilterInput(serializers.Serializer):
-        search = serializers.CharField(required=False, max_length=254,
-                                       help_text="Email, phone or part of the name.")
+        search = serializers.CharField(
+            required=False, max_length=254, help_text="Email, phone or part of the name."
+        )
 
-    @extend_schema(parameters=[FilterInput], responses={200: CustomerOutput(many=True)},
-                   summary="Customers, searched by email, phone or name")
+    @extend_schema(
+        parameters=[FilterInput],
+        responses={200: CustomerOutput(many=True)},
+        summary="Customers, searched by email, phone or name",
+    )
     def get(self, request):
         filters = self.FilterInput(data=request.query_params)
         filters.is_valid(raise_exception=True)

@@ -30,7 +30,9 @@ class Variant(models.Model):
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="variants")
     sku = models.CharField(_("SKU"), max_length=64, unique=True)
     name = models.CharField(_("name"), max_length=200)
-    price = models.DecimalField(_("price"), validators=[MinValueValidator(0)], **money_field_kwargs())
+    price = models.DecimalField(
+        _("price"), validators=[MinValueValidator(0)], **money_field_kwargs()
+    )
     currency = models.CharField(_("currency"), max_length=3, choices=[(c, c) for c in CURRENCIES])
     weight_grams = models.PositiveIntegerField(_("weight (g)"), default=0)
     is_final_sale = models.BooleanField(_("final sale"), default=False)

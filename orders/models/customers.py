@@ -5,13 +5,18 @@ from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 
+class Locale(models.TextChoices):
+    """The languages customers are written to in (English and Brazilian Portuguese ship)."""
+
+    EN = "en", "English"
+    PT_BR = "pt-br", "Português (Brasil)"
+
+
 class Customer(models.Model):
     name = models.CharField(_("name"), max_length=200)
     email = models.EmailField(_("email"), max_length=254)
     phone = models.CharField(_("phone"), max_length=32, blank=True, db_index=True)
-    locale = models.CharField(
-        _("language"), max_length=8, default="en", choices=[("en", "English"), ("pt-br", "Português (Brasil)")]
-    )
+    locale = models.CharField(_("language"), max_length=8, default="en", choices=Locale.choices)
     country = models.CharField(_("country"), max_length=2, default="US")
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -10,7 +10,9 @@ class Allocation(models.Model):
     """Units of a line reserved in one warehouse and not yet shipped."""
 
     order = models.ForeignKey("orders.Order", on_delete=models.CASCADE, related_name="allocations")
-    line = models.ForeignKey("orders.OrderLine", on_delete=models.CASCADE, related_name="allocations")
+    line = models.ForeignKey(
+        "orders.OrderLine", on_delete=models.CASCADE, related_name="allocations"
+    )
     warehouse = models.ForeignKey("orders.Warehouse", on_delete=models.PROTECT, related_name="+")
     stock = models.ForeignKey("orders.Stock", on_delete=models.PROTECT, related_name="allocations")
     quantity = models.PositiveIntegerField()

@@ -40,7 +40,9 @@ class Stock(models.Model):
         verbose_name = _("stock")
         verbose_name_plural = _("stock")
         constraints = [
-            models.UniqueConstraint(fields=["variant", "warehouse"], name="stock_variant_warehouse"),
+            models.UniqueConstraint(
+                fields=["variant", "warehouse"], name="stock_variant_warehouse"
+            ),
             models.CheckConstraint(
                 condition=Q(allocated__gte=0) & Q(allocated__lte=F("on_hand")),
                 name="stock_allocated_between_0_and_on_hand",

@@ -68,9 +68,7 @@ class Order(models.Model):
     )
     held_from_status = models.CharField(max_length=24, choices=OrderStatus.choices, blank=True)
     hold_reason = models.CharField(_("hold reason"), max_length=255, blank=True)
-    customer = models.ForeignKey(
-        "orders.Customer", on_delete=models.PROTECT, related_name="orders"
-    )
+    customer = models.ForeignKey("orders.Customer", on_delete=models.PROTECT, related_name="orders")
     email = models.EmailField(_("email"))
     phone = models.CharField(_("phone"), max_length=32, blank=True)
     locale = models.CharField(_("language"), max_length=8, default="en")

@@ -70,6 +70,7 @@ class PaymentTransaction(ActorFields):
 
     payment = models.ForeignKey(Payment, on_delete=models.CASCADE, related_name="transactions")
     kind = models.CharField(max_length=16, choices=Kind.choices)
+
     class Status(models.TextChoices):
         # Pending: reserved under the payment's lock, the gateway call not yet answered. Pending
         # captures and refunds count against what may still be captured or refunded.

@@ -42,7 +42,12 @@ def record(
             aggregate_id=order.number,
             payload={
                 "order": order_payload(order),
-                "event": {"type": event_type, "reason": reason, "actor": actor.label, **(data or {})},
+                "event": {
+                    "type": event_type,
+                    "reason": reason,
+                    "actor": actor.label,
+                    **(data or {}),
+                },
             },
         )
     return event

@@ -65,7 +65,9 @@ def create_initial_shipments(*, order: Order, actor: Actor) -> list[Shipment]:
     shipments = []
     for index, (warehouse_id, allocations) in enumerate(sorted(by_warehouse.items()), start=1):
         shipment = Shipment.objects.create(
-            order=order, warehouse_id=warehouse_id, number=f"{order.number}-{index}",
+            order=order,
+            warehouse_id=warehouse_id,
+            number=f"{order.number}-{index}",
             promised_delivery_date=order.promised_delivery_date,
         )
         ShipmentLine.objects.bulk_create(
@@ -74,15 +76,21 @@ def create_initial_shipments(*, order: Order, actor: Actor) -> list[Shipment]:
         )
         shipments.append(shipment)
     if shipments:
-        events.record(order, OrderEvent.Type.SHIPMENT_CREATED, actor=actor,
-                      data={"shipments": [s.number for s in shipments]},
-                      notify="shipment.created")
+        events.record(
+            order,
+            OrderEvent.Type.SHIPMENT_CREATED,
+            actor=actor,
+            data={"shipments": [s.number for s in shipments]},
+            notify="shipment.created",
+        )
     return shipments
 
 
 def _assert_order_can_fulfil(order: Order) -> None:
     if order.status == OS.ON_HOLD:
-        raise Conflict(f"Order {order.number} is on hold: {order.hold_reason}", code="order_on_hold")
+        raise Conflict(
+            f"Order {order.number} is on hold: {order.hold_reason}", code="order_on_hold"
+        )
     if order.status in (OS.CANCELLED, OS.PENDING_PAYMENT):
         raise InvalidTransition(
             f"Order {order.number} is {order.get_status_display().lower()}; nothing to fulfil.",
@@ -102,17 +110,23 @@ def split_shipment(
     _assert_order_can_fulfil(order)
     open_lines = list(
         ShipmentLine.objects.select_for_update()
-        .filter(shipment__order=order, shipment__warehouse__code=warehouse_code,
-                shipment__status__in=IN_WAREHOUSE)
+        .filter(
+            shipment__order=order,
+            shipment__warehouse__code=warehouse_code,
+            shipment__status__in=IN_WAREHOUSE,
+        )
         .select_related("shipment", "shipment__warehouse")
         .order_by("shipment_id")
     )
     if not open_lines:
-        raise Conflict(f"No open shipment of order {order.number} at {warehouse_code}.",
-                       code="nothing_to_ship")
+        raise Conflict(
+            f"No open shipment of order {order.number} at {warehouse_code}.", code="nothing_to_ship"
+        )
     new = Shipment.objects.create(
-        order=order, warehouse=open_lines[0].shipment.warehouse,
-        number=_next_shipment_number(order), promised_delivery_date=order.promised_delivery_date,
+        order=order,
+        warehouse=open_lines[0].shipment.warehouse,
+        number=_next_shipment_number(order),
+        promised_delivery_date=order.promised_delivery_date,
     )
     emptied = set()
     for line_id, units in lines:
@@ -121,8 +135,13 @@ def split_shipment(
             raise ValidationFailed(
                 f"Line {line_id} has fewer than {units} units waiting at {warehouse_code}.",
                 code="quantity_not_available",
-                errors=[{"field": "lines", "code": "quantity_not_available",
-                         "message": f"line {line_id}: not enough units waiting"}],
+                errors=[
+                    {
+                        "field": "lines",
+                        "code": "quantity_not_available",
+                        "message": f"line {line_id}: not enough units waiting",
+                    }
+                ],
             )
         remaining = units
         for shipment_line in candidates:
@@ -138,9 +157,13 @@ def split_shipment(
                 break
         ShipmentLine.objects.create(shipment=new, line_id=line_id, quantity=units)
     Shipment.objects.filter(pk__in=emptied, lines__isnull=True).update(status=SS.CANCELLED)
-    events.record(order, OrderEvent.Type.SHIPMENT_CREATED, actor=actor,
-                  data={"shipments": [new.number], "split_from_warehouse": warehouse_code},
-                  notify="shipment.created")
+    events.record(
+        order,
+        OrderEvent.Type.SHIPMENT_CREATED,
+        actor=actor,
+        data={"shipments": [new.number], "split_from_warehouse": warehouse_code},
+        notify="shipment.created",
+    )
     return new
 
 
@@ -166,16 +189,22 @@ def _refuse_transition(shipment: Shipment, status: str) -> InvalidTransition:
 def advance_shipment(*, shipment: Shipment, status: str, actor: Actor) -> Shipment:
     """Warehouse steps before the carrier: picking, packed."""
     if status not in (SS.PICKING, SS.PACKED):
-        raise ValidationFailed("Only picking and packed are warehouse steps.", code="invalid_status")
+        raise ValidationFailed(
+            "Only picking and packed are warehouse steps.", code="invalid_status"
+        )
     order, shipment = _lock_shipment(shipment.pk)
     _assert_order_can_fulfil(order)
     if not shipment.can_transition_to(status):
         raise _refuse_transition(shipment, status)
     shipment.status = status
     shipment.save(update_fields=["status", "updated_at"])
-    events.record(order, OrderEvent.Type.SHIPMENT_UPDATED, actor=actor,
-                  data={"shipment": shipment.number, "status": status},
-                  notify="shipment.updated")
+    events.record(
+        order,
+        OrderEvent.Type.SHIPMENT_UPDATED,
+        actor=actor,
+        data={"shipment": shipment.number, "status": status},
+        notify="shipment.updated",
+    )
     sync_order_status(order=order, actor=actor)
     return shipment
 
@@ -194,8 +223,11 @@ def ship_shipment(
     if not shipment_lines:
         raise Conflict(f"Shipment {shipment.number} is empty.", code="shipment_empty")
     allocations = {
-        a.line_id: a for a in Allocation.objects.select_for_update().filter(
-            order=order, warehouse_id=shipment.warehouse_id, line_id__in=[sl.line_id for sl in shipment_lines]
+        a.line_id: a
+        for a in Allocation.objects.select_for_update().filter(
+            order=order,
+            warehouse_id=shipment.warehouse_id,
+            line_id__in=[sl.line_id for sl in shipment_lines],
         )
     }
     lines = {line.pk: line for line in OrderLine.objects.filter(order=order)}
@@ -207,25 +239,39 @@ def ship_shipment(
         lines[shipment_line.line_id].quantity_shipped += shipment_line.quantity
     Allocation.objects.bulk_update(allocations.values(), ["quantity"])
     OrderLine.objects.bulk_update(lines.values(), ["quantity_shipped"])
-    inventory.move_allocated(stock_changes, kind=StockMovement.Kind.SHIPMENT, actor=actor,
-                             reason=f"shipment {shipment.number}", order=order)
+    inventory.move_allocated(
+        stock_changes,
+        kind=StockMovement.Kind.SHIPMENT,
+        actor=actor,
+        reason=f"shipment {shipment.number}",
+        order=order,
+    )
     now = timezone.now()
     shipment.status = SS.SHIPPED
     shipment.carrier, shipment.service, shipment.tracking_number = carrier, service, tracking_number
     shipment.shipped_at = now
-    shipment.estimated_delivery_date = (now + timedelta(
-        days=TRANSIT_DAYS.get(order.shipping_method, 4))).date()
+    shipment.estimated_delivery_date = (
+        now + timedelta(days=TRANSIT_DAYS.get(order.shipping_method, 4))
+    ).date()
     try:
         with transaction.atomic():
             shipment.save()
     except IntegrityError:
-        raise Conflict(f"Tracking number {tracking_number} is already used at {carrier}.",
-                       code="duplicate_tracking_number") from None
-    events.record(order, OrderEvent.Type.SHIPPED, actor=actor,
-                  data={"shipment": shipment_payload(shipment)}, notify="shipment.shipped")
+        raise Conflict(
+            f"Tracking number {tracking_number} is already used at {carrier}.",
+            code="duplicate_tracking_number",
+        ) from None
+    events.record(
+        order,
+        OrderEvent.Type.SHIPPED,
+        actor=actor,
+        data={"shipment": shipment_payload(shipment)},
+        notify="shipment.shipped",
+    )
     sync_order_status(order=order, actor=actor, lines=list(lines.values()))
-    payments.settle_payments_on_commit(order_id=order.pk, actor=actor,
-                                       reason=f"shipment {shipment.number}")
+    payments.settle_payments_on_commit(
+        order_id=order.pk, actor=actor, reason=f"shipment {shipment.number}"
+    )
     return shipment
 
 
@@ -243,26 +289,38 @@ def record_tracking_event(
     """Ingest one carrier scan. Returns (event, created). A repeat of the same carrier event id
     changes nothing; a scan older than the newest one applied is kept in the history but does
     not move the shipment back."""
-    existing = TrackingEvent.objects.filter(carrier=carrier, carrier_event_id=carrier_event_id).first()
+    existing = TrackingEvent.objects.filter(
+        carrier=carrier, carrier_event_id=carrier_event_id
+    ).first()
     if existing is not None:
         return existing, False
-    shipment_id = Shipment.objects.filter(
-        carrier=carrier, tracking_number=tracking_number
-    ).values_list("pk", flat=True).first()
+    shipment_id = (
+        Shipment.objects.filter(carrier=carrier, tracking_number=tracking_number)
+        .values_list("pk", flat=True)
+        .first()
+    )
     if shipment_id is None:
-        raise NotFound(f"No shipment with {carrier} tracking number {tracking_number}.",
-                       code="shipment_not_found")
+        raise NotFound(
+            f"No shipment with {carrier} tracking number {tracking_number}.",
+            code="shipment_not_found",
+        )
     with transaction.atomic():
         order, shipment = _lock_shipment(shipment_id)
         try:
             with transaction.atomic():
                 event = TrackingEvent.objects.create(
-                    shipment=shipment, carrier=carrier, carrier_event_id=carrier_event_id,
-                    status=status, occurred_at=occurred_at, location=location[:128],
+                    shipment=shipment,
+                    carrier=carrier,
+                    carrier_event_id=carrier_event_id,
+                    status=status,
+                    occurred_at=occurred_at,
+                    location=location[:128],
                     description=description[:255],
                 )
         except IntegrityError:  # the same scan, delivered twice at once
-            return TrackingEvent.objects.get(carrier=carrier, carrier_event_id=carrier_event_id), False
+            return TrackingEvent.objects.get(
+                carrier=carrier, carrier_event_id=carrier_event_id
+            ), False
         _apply_scan(order, shipment, event, actor)
     return event, True
 
@@ -284,16 +342,27 @@ def _apply_scan(order: Order, shipment: Shipment, event: TrackingEvent, actor: A
         if target == SS.DELIVERED:
             shipment.delivered_at = event.occurred_at
     shipment.save(update_fields=["status", "delivered_at", "last_tracking_at", "updated_at"])
-    data = {"shipment": shipment.number, "carrier_status": event.status,
-            "location": event.location, "occurred_at": event.occurred_at,
-            "description": event.description}
+    data = {
+        "shipment": shipment.number,
+        "carrier_status": event.status,
+        "location": event.location,
+        "occurred_at": event.occurred_at,
+        "description": event.description,
+    }
     if not moves:
         events.record(order, OrderEvent.Type.TRACKING, actor=actor, data=data)
         return
-    event_type = {SS.DELIVERED: OrderEvent.Type.DELIVERED,
-                  SS.EXCEPTION: OrderEvent.Type.SHIPMENT_EXCEPTION}.get(target, OrderEvent.Type.TRACKING)
-    events.record(order, event_type, actor=actor, data={**data, "shipment_status": target},
-                  notify=SHIPMENT_NOTIFY.get(target))
+    event_type = {
+        SS.DELIVERED: OrderEvent.Type.DELIVERED,
+        SS.EXCEPTION: OrderEvent.Type.SHIPMENT_EXCEPTION,
+    }.get(target, OrderEvent.Type.TRACKING)
+    events.record(
+        order,
+        event_type,
+        actor=actor,
+        data={**data, "shipment_status": target},
+        notify=SHIPMENT_NOTIFY.get(target),
+    )
     sync_order_status(order=order, actor=actor)
 
 
@@ -304,7 +373,11 @@ def derive_fulfilment_status(lines: list[OrderLine], shipments: list[Shipment]) 
     delivered = [s for s in sent if s.status == SS.DELIVERED]
     unshipped = sum(line.quantity_unshipped for line in lines)
     if not sent:
-        return OS.PROCESSING if any(s.status in (SS.PICKING, SS.PACKED) for s in active) else OS.CONFIRMED
+        return (
+            OS.PROCESSING
+            if any(s.status in (SS.PICKING, SS.PACKED) for s in active)
+            else OS.CONFIRMED
+        )
     if unshipped == 0 and len(delivered) == len(sent):
         return OS.DELIVERED
     if delivered:
@@ -323,6 +396,13 @@ def sync_order_status(*, order: Order, actor: Actor, lines: list[OrderLine] | No
     previous = order.status
     order.status = target
     order.save(update_fields=["status", "updated_at"])
-    notify = {OS.DELIVERED: "order.delivered", OS.SHIPPED: "order.shipped"}.get(target, "order.updated")
-    events.record(order, OrderEvent.Type.STATUS_CHANGED, actor=actor,
-                  data={"from": previous, "to": target}, notify=notify)
+    notify = {OS.DELIVERED: "order.delivered", OS.SHIPPED: "order.shipped"}.get(
+        target, "order.updated"
+    )
+    events.record(
+        order,
+        OrderEvent.Type.STATUS_CHANGED,
+        actor=actor,
+        data={"from": previous, "to": target},
+        notify=notify,
+    )

@@ -15,7 +15,9 @@ from orders import selectors
 from orders.models import Stock, StockMovement, Variant, Warehouse
 
 
-def _movement(stock: Stock, kind: str, *, actor: Actor, reason: str, order=None, on_hand=0, allocated=0):
+def _movement(
+    stock: Stock, kind: str, *, actor: Actor, reason: str, order=None, on_hand=0, allocated=0
+):
     return StockMovement(
         stock=stock,
         kind=kind,
@@ -30,9 +32,7 @@ def _movement(stock: Stock, kind: str, *, actor: Actor, reason: str, order=None,
 
 
 @transaction.atomic
-def adjust_stock(
-    *, sku: str, warehouse_code: str, delta: int, reason: str, actor: Actor
-) -> Stock:
+def adjust_stock(*, sku: str, warehouse_code: str, delta: int, reason: str, actor: Actor) -> Stock:
     """Add (receipt, found) or remove (damage, count correction) units on hand. Never below what
     is allocated to open orders: those units are promised."""
     if not reason.strip():
@@ -57,20 +57,26 @@ def adjust_stock(
         )
     stock.on_hand += delta
     stock.save(update_fields=["on_hand", "updated_at"])
-    _movement(stock, StockMovement.Kind.ADJUSTMENT, actor=actor, reason=reason, on_hand=delta).save()
+    _movement(
+        stock, StockMovement.Kind.ADJUSTMENT, actor=actor, reason=reason, on_hand=delta
+    ).save()
     outbox.emit(
         "stock.adjusted",
         aggregate_type="stock",
         aggregate_id=f"{warehouse_code}:{sku}",
-        payload={"sku": sku, "warehouse": warehouse_code, "delta": delta, "on_hand": stock.on_hand,
-                 "allocated": stock.allocated, "reason": reason},
+        payload={
+            "sku": sku,
+            "warehouse": warehouse_code,
+            "delta": delta,
+            "on_hand": stock.on_hand,
+            "allocated": stock.allocated,
+            "reason": reason,
+        },
     )
     return stock
 
 
-def move_allocated(
-    changes: dict[int, int], *, kind: str, actor: Actor, reason: str, order
-) -> None:
+def move_allocated(changes: dict[int, int], *, kind: str, actor: Actor, reason: str, order) -> None:
     """Apply {stock_id: allocated delta} under lock; a shipment also takes the units off hand.
 
     Callers hold the order lock; stock rows are locked here in id order.
@@ -85,8 +91,15 @@ def move_allocated(
         on_hand_delta = delta if kind == StockMovement.Kind.SHIPMENT else 0
         stock.on_hand += on_hand_delta
         movements.append(
-            _movement(stock, kind, actor=actor, reason=reason, order=order,
-                      on_hand=on_hand_delta, allocated=delta)
+            _movement(
+                stock,
+                kind,
+                actor=actor,
+                reason=reason,
+                order=order,
+                on_hand=on_hand_delta,
+                allocated=delta,
+            )
         )
     Stock.objects.bulk_update(stocks, ["allocated", "on_hand"])
     StockMovement.objects.bulk_create(movements)
@@ -98,6 +111,9 @@ def release_allocations(allocations: Iterable, *, actor: Actor, reason: str, ord
     for allocation in allocations:
         changes[allocation.stock_id] -= allocation.quantity
     move_allocated(
-        {k: v for k, v in changes.items() if v}, kind=StockMovement.Kind.RELEASE,
-        actor=actor, reason=reason, order=order,
+        {k: v for k, v in changes.items() if v},
+        kind=StockMovement.Kind.RELEASE,
+        actor=actor,
+        reason=reason,
+        order=order,
     )

@@ -27,9 +27,11 @@ def _refuse(order: Order, action: str, code: str) -> InvalidTransition:
 def _require_reason(reason: str) -> str:
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationFailed("Give a reason.", code="reason_required",
-                               errors=[{"field": "reason", "code": "required",
-                                        "message": "A reason is required."}])
+        raise ValidationFailed(
+            "Give a reason.",
+            code="reason_required",
+            errors=[{"field": "reason", "code": "required", "message": "A reason is required."}],
+        )
     return reason
 
 
@@ -51,10 +53,13 @@ def cancel_order(*, order: Order, actor: Actor, reason: str) -> Order:
         raise _refuse(order, "cancelled", "order_not_cancellable")
     lines = list(OrderLine.objects.filter(order=order))
     allocations = list(Allocation.objects.select_for_update().filter(order=order, quantity__gt=0))
-    inventory.release_allocations(allocations, actor=actor, reason=f"order {order.number} cancelled",
-                                  order=order)
+    inventory.release_allocations(
+        allocations, actor=actor, reason=f"order {order.number} cancelled", order=order
+    )
     Allocation.objects.filter(pk__in=[a.pk for a in allocations]).update(quantity=0)
-    Shipment.objects.filter(order=order, status__in=IN_WAREHOUSE).update(status=Shipment.Status.CANCELLED)
+    Shipment.objects.filter(order=order, status__in=IN_WAREHOUSE).update(
+        status=Shipment.Status.CANCELLED
+    )
     for line in lines:
         line.quantity_cancelled = line.quantity - line.quantity_shipped
     OrderLine.objects.bulk_update(lines, ["quantity_cancelled"])
@@ -63,16 +68,20 @@ def cancel_order(*, order: Order, actor: Actor, reason: str) -> Order:
     order.held_from_status = ""
     _refresh_totals(order, lines)
     order.save()
-    events.record(order, OrderEvent.Type.CANCELLED, actor=actor, reason=reason,
-                  data={"from": previous}, notify="order.cancelled")
+    events.record(
+        order,
+        OrderEvent.Type.CANCELLED,
+        actor=actor,
+        reason=reason,
+        data={"from": previous},
+        notify="order.cancelled",
+    )
     payments.settle_payments_on_commit(order_id=order.pk, actor=actor, reason=reason)
     return order
 
 
 @transaction.atomic
-def cancel_lines(
-    *, order: Order, lines: list[tuple[int, int]], actor: Actor, reason: str
-) -> Order:
+def cancel_lines(*, order: Order, lines: list[tuple[int, int]], actor: Actor, reason: str) -> Order:
     """Cancel units of single lines that have not shipped. `lines` are (line id, units).
     Cancelling every remaining unit cancels the order."""
     reason = _require_reason(reason)
@@ -88,18 +97,30 @@ def cancel_lines(
     for line_id, units in wanted.items():
         line = order_lines.get(line_id)
         if line is None:
-            errors.append({"field": "lines", "code": "unknown_line",
-                           "message": f"Line {line_id} is not on order {order.number}."})
+            errors.append(
+                {
+                    "field": "lines",
+                    "code": "unknown_line",
+                    "message": f"Line {line_id} is not on order {order.number}.",
+                }
+            )
         elif units <= 0 or units > min(line.quantity_unshipped, waiting.get(line_id, 0)):
-            errors.append({"field": "lines", "code": "quantity_not_cancellable",
-                           "message": f"Line {line.line_number} ({line.sku}): at most "
-                                      f"{min(line.quantity_unshipped, waiting.get(line_id, 0))} "
-                                      "units can be cancelled."})
+            errors.append(
+                {
+                    "field": "lines",
+                    "code": "quantity_not_cancellable",
+                    "message": f"Line {line.line_number} ({line.sku}): at most "
+                    f"{min(line.quantity_unshipped, waiting.get(line_id, 0))} "
+                    "units can be cancelled.",
+                }
+            )
     if errors or not wanted:
-        raise ValidationFailed("These lines cannot be cancelled as asked.",
-                               code="lines_not_cancellable", errors=errors or [
-                                   {"field": "lines", "code": "required",
-                                    "message": "Name at least one line."}])
+        raise ValidationFailed(
+            "These lines cannot be cancelled as asked.",
+            code="lines_not_cancellable",
+            errors=errors
+            or [{"field": "lines", "code": "required", "message": "Name at least one line."}],
+        )
     for line_id, units in wanted.items():
         _release_line_units(order, order_lines[line_id], units, actor, reason)
         order_lines[line_id].quantity_cancelled += units
@@ -109,13 +130,22 @@ def cancel_lines(
         previous = order.status
         order.status = OS.CANCELLED
         order.save()
-        events.record(order, OrderEvent.Type.CANCELLED, actor=actor, reason=reason,
-                      data={"from": previous}, notify="order.cancelled")
+        events.record(
+            order,
+            OrderEvent.Type.CANCELLED,
+            actor=actor,
+            reason=reason,
+            data={"from": previous},
+            notify="order.cancelled",
+        )
     else:
         _refresh_totals(order, list(order_lines.values()))
         order.save()
         events.record(
-            order, OrderEvent.Type.LINES_CANCELLED, actor=actor, reason=reason,
+            order,
+            OrderEvent.Type.LINES_CANCELLED,
+            actor=actor,
+            reason=reason,
             data={"lines": [{"sku": order_lines[i].sku, "quantity": q} for i, q in wanted.items()]},
             notify="order.updated",
         )
@@ -131,16 +161,21 @@ def _units_waiting_in_warehouses(order: Order) -> dict[int, int]:
     ).values_list("line_id", "quantity"):
         waiting[line_id] += quantity
     if order.status == OS.PENDING_PAYMENT:  # no shipments yet: the allocations are what waits
-        for line_id, quantity in Allocation.objects.filter(order=order).values_list("line_id", "quantity"):
+        for line_id, quantity in Allocation.objects.filter(order=order).values_list(
+            "line_id", "quantity"
+        ):
             waiting[line_id] += quantity
     return waiting
 
 
-def _release_line_units(order: Order, line: OrderLine, units: int, actor: Actor, reason: str) -> None:
+def _release_line_units(
+    order: Order, line: OrderLine, units: int, actor: Actor, reason: str
+) -> None:
     """Take units out of the line's open parcels (least preferred warehouse first) and give the
     stock back."""
     allocations = list(
-        Allocation.objects.select_for_update().select_related("warehouse")
+        Allocation.objects.select_for_update()
+        .select_related("warehouse")
         .filter(line=line, quantity__gt=0)
     )
     allocations.sort(key=lambda a: (a.warehouse.priority, a.warehouse_id), reverse=True)
@@ -151,12 +186,16 @@ def _release_line_units(order: Order, line: OrderLine, units: int, actor: Actor,
             break
         shipment_lines = list(
             ShipmentLine.objects.select_for_update().filter(
-                line=line, shipment__warehouse_id=allocation.warehouse_id,
+                line=line,
+                shipment__warehouse_id=allocation.warehouse_id,
                 shipment__status__in=IN_WAREHOUSE,
             )
         )
-        waiting_here = sum(sl.quantity for sl in shipment_lines) if order.status != OS.PENDING_PAYMENT \
+        waiting_here = (
+            sum(sl.quantity for sl in shipment_lines)
+            if order.status != OS.PENDING_PAYMENT
             else allocation.quantity
+        )
         take = min(remaining, allocation.quantity, waiting_here)
         if take == 0:
             continue
@@ -173,8 +212,9 @@ def _release_line_units(order: Order, line: OrderLine, units: int, actor: Actor,
         allocation.save(update_fields=["quantity"])
         released.append(Allocation(stock_id=allocation.stock_id, quantity=take))
         remaining -= take
-    inventory.release_allocations(released, actor=actor,
-                                  reason=f"order {order.number}: {reason}", order=order)
+    inventory.release_allocations(
+        released, actor=actor, reason=f"order {order.number}: {reason}", order=order
+    )
     Shipment.objects.filter(order=order, status__in=IN_WAREHOUSE, lines__isnull=True).update(
         status=Shipment.Status.CANCELLED
     )
@@ -204,6 +244,7 @@ def release_order(*, order: Order, actor: Actor, reason: str = "") -> Order:
     order.status = order.held_from_status or OS.CONFIRMED
     order.held_from_status, order.hold_reason = "", ""
     order.save(update_fields=["status", "held_from_status", "hold_reason", "updated_at"])
-    events.record(order, OrderEvent.Type.RELEASED, actor=actor, reason=reason,
-                  notify="order.released")
+    events.record(
+        order, OrderEvent.Type.RELEASED, actor=actor, reason=reason, notify="order.released"
+    )
     return order

@@ -8,15 +8,20 @@ from oms.services import create_api_client, rotate_api_client_token
 
 
 class Command(BaseCommand):
-    help = "Create an API client with scopes (or rotate its token with --rotate) and print the token."
+    help = (
+        "Create an API client with scopes (or rotate its token with --rotate) and print the token."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("name")
         parser.add_argument(
-            "--scopes", default=",".join(Scope.values),
+            "--scopes",
+            default=",".join(Scope.values),
             help=f"Comma-separated scopes (default: all). Known: {', '.join(Scope.values)}",
         )
-        parser.add_argument("--rotate", action="store_true", help="Give an existing client a new token.")
+        parser.add_argument(
+            "--rotate", action="store_true", help="Give an existing client a new token."
+        )
 
     def handle(self, *args, name: str, scopes: str, rotate: bool, **options):
         if rotate:
@@ -33,5 +38,7 @@ class Command(BaseCommand):
                 )
             except ValidationFailed as exc:
                 raise CommandError(exc.message) from exc
-        self.stdout.write(f"API client: {client.name}\nScopes: {' '.join(client.scopes)}\n"
-                          f"Token (shown once): {token}")
+        self.stdout.write(
+            f"API client: {client.name}\nScopes: {' '.join(client.scopes)}\n"
+            f"Token (shown once): {token}"
+        )
