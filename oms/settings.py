@@ -136,7 +136,13 @@ CELERY_BEAT_SCHEDULE = {
         "task": "oms.tasks.purge_expired_idempotency_keys",
         "schedule": timedelta(hours=1),
     },
+    "cancel-abandoned-orders": {
+        "task": "orders.tasks.cancel_abandoned_orders",
+        "schedule": timedelta(minutes=5),
+    },
 }
+# An order still waiting for its payment after this long lost its placing request: cancel it.
+OMS_ABANDONED_ORDER_AFTER = timedelta(minutes=15)
 
 # --- API --------------------------------------------------------------------------------------
 REST_FRAMEWORK = {

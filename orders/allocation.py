@@ -35,7 +35,9 @@ def _available_by(options: Sequence[StockOption]) -> dict[tuple[int, int], Stock
 
 def _can_fill(warehouses: Sequence[int], demand: Mapping[int, int], by_key) -> bool:
     for variant_id, quantity in demand.items():
-        have = sum(by_key[(w, variant_id)].available for w in warehouses if (w, variant_id) in by_key)
+        have = sum(
+            by_key[(w, variant_id)].available for w in warehouses if (w, variant_id) in by_key
+        )
         if have < quantity:
             return False
     return True
@@ -55,9 +57,7 @@ def _assign(warehouses: Sequence[int], demand: Mapping[int, int], by_key) -> lis
     return picks
 
 
-def choose_sources(
-    demand: Mapping[int, int], options: Sequence[StockOption]
-) -> list[Pick] | None:
+def choose_sources(demand: Mapping[int, int], options: Sequence[StockOption]) -> list[Pick] | None:
     """Return the picks that fill `demand` ({variant_id: units}), or None if stock is short."""
     by_key = _available_by(options)
     priority = {o.warehouse_id: (o.warehouse_priority, o.warehouse_id) for o in options}
@@ -67,7 +67,8 @@ def choose_sources(
     if len(warehouses) <= EXACT_SEARCH_LIMIT:
         for size in range(1, len(warehouses) + 1):
             candidates = [
-                subset for subset in combinations(warehouses, size)
+                subset
+                for subset in combinations(warehouses, size)
                 if _can_fill(subset, demand, by_key)
             ]
             if candidates:
@@ -77,12 +78,16 @@ def choose_sources(
     remaining = dict(demand)
     chosen: list[int] = []
     while any(remaining.values()):
+
         def coverage(w: int) -> int:
             return sum(
                 min(by_key[(w, v)].available, q) for v, q in remaining.items() if (w, v) in by_key
             )
 
-        best = max((w for w in warehouses if w not in chosen), key=lambda w: (coverage(w), [-x for x in priority[w]]))
+        best = max(
+            (w for w in warehouses if w not in chosen),
+            key=lambda w: (coverage(w), [-x for x in priority[w]]),
+        )
         chosen.append(best)
         for v in remaining:
             if (best, v) in by_key:

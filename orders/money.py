@@ -21,6 +21,8 @@ CURRENCY_EXPONENTS: dict[str, int] = {
 CURRENCIES = sorted(CURRENCY_EXPONENTS)
 MAX_DIGITS = 14  # up to 10^11 in the major unit with 3 decimals: far above any real order
 DECIMAL_PLACES = 3
+# The largest amount a money column holds; a total beyond it cannot be stored.
+MAX_AMOUNT = Decimal(10) ** (MAX_DIGITS - DECIMAL_PLACES) - Decimal(1).scaleb(-DECIMAL_PLACES)
 
 
 def is_known_currency(currency: str) -> bool:
@@ -41,7 +43,15 @@ def zero(currency: str) -> Decimal:
 
 
 def has_valid_precision(amount: Decimal, currency: str) -> bool:
-    return quantize(amount, currency) == amount
+    """No digits below the currency's minor unit. Never raises and never rounds: quantize and
+    normalize both work within the decimal context's 28 digits, so this reads the digits."""
+    amount = Decimal(amount)
+    if not amount.is_finite():
+        return False
+    _, digits, exponent = amount.as_tuple()
+    significant = "".join(map(str, digits)).rstrip("0")
+    lowest = exponent + len(digits) - len(significant)  # the exponent of the last nonzero digit
+    return not significant or lowest >= -CURRENCY_EXPONENTS[currency]
 
 
 def money_field_kwargs() -> dict:

@@ -2,7 +2,8 @@
 
 Rules: a line's discount is for the whole line as ordered; cancelling units cancels their share.
 Shipping is charged while anything of the order is still owed or sent. Every amount is quantized
-to the currency's minor unit, and total = subtotal - discounts + shipping exactly.
+to the currency's minor unit, and total = subtotal - discounts + shipping exactly. An order larger
+than a money column holds (money.MAX_AMOUNT) is refused with ValidationFailed, never stored.
 """
 
 from collections.abc import Iterable
@@ -10,7 +11,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol
 
-from orders.money import quantize, zero
+from oms.exceptions import ValidationFailed
+from orders.money import MAX_AMOUNT, quantize, zero
 
 
 class PricedLine(Protocol):
@@ -38,6 +40,22 @@ def line_amount(line: PricedLine, units: int, currency: str) -> Decimal:
     return quantize(line.unit_price * units, currency) - line_discount(line, units, currency)
 
 
+def _refuse_beyond_max(amount: Decimal, currency: str) -> None:
+    """Money columns hold at most MAX_AMOUNT: a larger order is bad input, not a crash."""
+    if amount > MAX_AMOUNT:
+        raise ValidationFailed(
+            f"The order comes to more than {MAX_AMOUNT} {currency}, the most it can record.",
+            code="amount_too_large",
+            errors=[
+                {
+                    "field": "lines",
+                    "code": "amount_too_large",
+                    "message": f"Lines and shipping may add up to at most {MAX_AMOUNT}.",
+                }
+            ],
+        )
+
+
 def compute_totals(
     lines: Iterable[tuple[PricedLine, int]], *, shipping_price: Decimal, currency: str
 ) -> Totals:
@@ -49,9 +67,14 @@ def compute_totals(
         if units <= 0:
             continue
         any_units = True
+        _refuse_beyond_max(line.unit_price * units, currency)  # before quantize can overflow
         subtotal += quantize(line.unit_price * units, currency)
         discounts += line_discount(line, units, currency)
-    shipping = quantize(shipping_price, currency) if any_units else zero(currency)
+    shipping = zero(currency)
+    if any_units:
+        _refuse_beyond_max(shipping_price, currency)
+        shipping = quantize(shipping_price, currency)
+    _refuse_beyond_max(subtotal + shipping, currency)
     return Totals(
         subtotal=subtotal,
         discount_total=discounts,

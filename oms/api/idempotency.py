@@ -59,30 +59,38 @@ def claim(
         "created_at": now,
         "locked_until": lock_until,
     }
-    try:
+    for _attempt in range(3):
+        try:
+            with transaction.atomic():
+                return IdempotencyRecord.objects.create(client=client, key=key, **fields), False
+        except IntegrityError:
+            pass
         with transaction.atomic():
-            return IdempotencyRecord.objects.create(client=client, key=key, **fields), False
-    except IntegrityError:
-        pass
-    with transaction.atomic():
-        record = IdempotencyRecord.objects.select_for_update().get(client=client, key=key)
-        if record.created_at < now - settings.IDEMPOTENCY_KEY_TTL:
-            for name, value in fields.items():
-                setattr(record, name, value)
-            record.save()
-            return record, False
-        if record.request_fingerprint != print_:
-            raise IdempotencyKeyReused(
-                "The same Idempotency-Key was sent with another method, path or body. "
-                "Use a new key for a new request."
+            record = (
+                IdempotencyRecord.objects.select_for_update().filter(client=client, key=key).first()
             )
-        if record.state == IdempotencyRecord.State.COMPLETED:
-            return record, True
-        if record.locked_until > now:
-            raise RequestInProgress("Retry after the first request has finished.")
-        record.locked_until = lock_until  # the first request died: this retry takes over
-        record.save(update_fields=["locked_until"])
-        return record, False
+            if record is None:
+                # The holder freed the key between our insert and this lock (its outcome is
+                # not stored, or the key was purged): claim it afresh.
+                continue
+            if record.created_at < now - settings.IDEMPOTENCY_KEY_TTL:
+                for name, value in fields.items():
+                    setattr(record, name, value)
+                record.save()
+                return record, False
+            if record.request_fingerprint != print_:
+                raise IdempotencyKeyReused(
+                    "The same Idempotency-Key was sent with another method, path or body. "
+                    "Use a new key for a new request."
+                )
+            if record.state == IdempotencyRecord.State.COMPLETED:
+                return record, True
+            if record.locked_until > now:
+                raise RequestInProgress("Retry after the first request has finished.")
+            record.locked_until = lock_until  # the first request died: this retry takes over
+            record.save(update_fields=["locked_until"])
+            return record, False
+    raise RequestInProgress("Retry after the first request has finished.")
 
 
 def complete(record: IdempotencyRecord, response: Response) -> None:

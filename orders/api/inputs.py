@@ -1,19 +1,22 @@
 """Input shapes shared by several order API views (addresses, customers, lines)."""
 
+from decimal import Decimal
+
 from rest_framework import serializers
 
 from orders.gateways import GATEWAY_NAMES
-from orders.money import DECIMAL_PLACES, MAX_DIGITS
 from orders.models import Order
 from orders.models.customers import Locale
+from orders.money import DECIMAL_PLACES, MAX_DIGITS
 
 MAX_QUANTITY = 10_000
 MAX_LINES = 200
 
 
 def money_input(**kwargs) -> serializers.DecimalField:
-    return serializers.DecimalField(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES,
-                                    min_value=0, **kwargs)
+    return serializers.DecimalField(
+        max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES, min_value=0, **kwargs
+    )
 
 
 class AddressInput(serializers.Serializer):
@@ -23,8 +26,9 @@ class AddressInput(serializers.Serializer):
     city = serializers.CharField(max_length=100)
     region = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
     postal_code = serializers.CharField(max_length=16)
-    country = serializers.RegexField(r"^[A-Z]{2}$", max_length=2,
-                                     error_messages={"invalid": "Use an ISO 3166-1 alpha-2 code."})
+    country = serializers.RegexField(
+        r"^[A-Z]{2}$", max_length=2, error_messages={"invalid": "Use an ISO 3166-1 alpha-2 code."}
+    )
     phone = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
 
 
@@ -40,13 +44,18 @@ class LineInput(serializers.Serializer):
     sku = serializers.CharField(max_length=64)
     quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY)
     unit_price = money_input(required=False, help_text="Defaults to the catalogue price.")
-    discount = money_input(required=False, default=0, help_text="For the whole line.")
+    discount = money_input(required=False, default=Decimal(0), help_text="For the whole line.")
 
 
 class PaymentInput(serializers.Serializer):
     gateway = serializers.ChoiceField(choices=GATEWAY_NAMES, default="sandbox")
-    token = serializers.CharField(max_length=128, required=False, allow_blank=True, default="",
-                                  help_text="Sandbox: a test card number, e.g. 4242424242424242.")
+    token = serializers.CharField(
+        max_length=128,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Sandbox: a test card number, e.g. 4242424242424242.",
+    )
 
 
 class LineQuantityInput(serializers.Serializer):

@@ -1,26 +1,49 @@
-from django.urls import path
+from django.urls import path, register_converter
 
 from orders.api import views
 
+
+class CodeConverter:
+    """Order and shipment numbers, SKUs: printable codes only (no NUL or slashes)."""
+
+    regex = r"[A-Za-z0-9._-]{1,64}"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+register_converter(CodeConverter, "code")
+
 urlpatterns = [
     path("orders/", views.OrderListCreateApi.as_view(), name="api-orders"),
-    path("orders/<str:number>/", views.OrderDetailApi.as_view(), name="api-order"),
-    path("orders/<str:number>/cancel/", views.OrderCancelApi.as_view(), name="api-order-cancel"),
-    path("orders/<str:number>/hold/", views.OrderHoldApi.as_view(), name="api-order-hold"),
-    path("orders/<str:number>/release/", views.OrderReleaseApi.as_view(), name="api-order-release"),
+    path("orders/<code:number>/", views.OrderDetailApi.as_view(), name="api-order"),
+    path("orders/<code:number>/cancel/", views.OrderCancelApi.as_view(), name="api-order-cancel"),
+    path("orders/<code:number>/hold/", views.OrderHoldApi.as_view(), name="api-order-hold"),
     path(
-        "orders/<str:number>/shipments/",
+        "orders/<code:number>/release/", views.OrderReleaseApi.as_view(), name="api-order-release"
+    ),
+    path(
+        "orders/<code:number>/shipments/",
         views.OrderShipmentCreateApi.as_view(),
         name="api-order-shipments",
     ),
-    path("shipments/<str:number>/", views.ShipmentDetailApi.as_view(), name="api-shipment"),
-    path("shipments/<str:number>/pick/", views.ShipmentPickApi.as_view(), name="api-shipment-pick"),
-    path("shipments/<str:number>/pack/", views.ShipmentPackApi.as_view(), name="api-shipment-pack"),
-    path("shipments/<str:number>/ship/", views.ShipmentShipApi.as_view(), name="api-shipment-ship"),
+    path("shipments/<code:number>/", views.ShipmentDetailApi.as_view(), name="api-shipment"),
+    path(
+        "shipments/<code:number>/pick/", views.ShipmentPickApi.as_view(), name="api-shipment-pick"
+    ),
+    path(
+        "shipments/<code:number>/pack/", views.ShipmentPackApi.as_view(), name="api-shipment-pack"
+    ),
+    path(
+        "shipments/<code:number>/ship/", views.ShipmentShipApi.as_view(), name="api-shipment-ship"
+    ),
     path("tracking-events/", views.TrackingEventCreateApi.as_view(), name="api-tracking-events"),
     path("products/", views.ProductListApi.as_view(), name="api-products"),
     path("products/<int:product_id>/", views.ProductDetailApi.as_view(), name="api-product"),
-    path("variants/<str:sku>/", views.VariantDetailApi.as_view(), name="api-variant"),
+    path("variants/<code:sku>/", views.VariantDetailApi.as_view(), name="api-variant"),
     path("warehouses/", views.WarehouseListApi.as_view(), name="api-warehouses"),
     path("stock/", views.StockListApi.as_view(), name="api-stock"),
     path("stock/adjustments/", views.StockAdjustApi.as_view(), name="api-stock-adjust"),

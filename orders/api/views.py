@@ -1,6 +1,8 @@
 """Order-core API views, one per use case. They parse input, call one service or selector and
 shape the output; rules live in orders.services."""
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.db.models import Prefetch
 from drf_spectacular.types import OpenApiTypes
@@ -65,7 +67,7 @@ class OrderListCreateApi(GenericAPIView):
         status = serializers.ChoiceField(choices=Order.Status.choices, required=False)
         channel = serializers.ChoiceField(choices=Order.Channel.choices, required=False)
         email = serializers.EmailField(required=False)
-        customer_id = serializers.IntegerField(required=False, min_value=1)
+        customer_id = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
         created_after = serializers.DateTimeField(required=False)
         created_before = serializers.DateTimeField(required=False)
         warehouse = serializers.CharField(required=False, max_length=16)
@@ -82,7 +84,7 @@ class OrderListCreateApi(GenericAPIView):
         shipping_method = serializers.ChoiceField(
             choices=Order.ShippingMethod.choices, default=Order.ShippingMethod.STANDARD
         )
-        shipping_price = inputs.money_input(default=0)
+        shipping_price = inputs.money_input(default=Decimal(0))
         currency = serializers.RegexField(
             r"^[A-Z]{3}$",
             max_length=3,

@@ -83,11 +83,15 @@ class SandboxGateway:
 
         def work() -> GatewayResult:
             if not (number.isdigit() and 12 <= len(number) <= 19 and luhn_ok(number)):
-                return GatewayResult(False, error_code="invalid_card", error_message="Invalid card.")
+                return GatewayResult(
+                    False, error_code="invalid_card", error_message="Invalid card."
+                )
             label = f"{BRANDS.get(number[0], 'Card')} •••• {number[-4:]}"
             if number in DECLINES:
                 code, message = DECLINES[number]
-                return GatewayResult(False, method_label=label, error_code=code, error_message=message)
+                return GatewayResult(
+                    False, method_label=label, error_code=code, error_message=message
+                )
             charge = SandboxCharge.objects.create(
                 reference=f"sbx_{uuid.uuid4().hex[:20]}",
                 currency=currency,

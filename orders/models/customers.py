@@ -47,6 +47,11 @@ class Address(models.Model):
     class Meta:
         verbose_name = _("address")
         verbose_name_plural = _("addresses")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "line1", "postal_code"], name="address_unique_per_customer"
+            )
+        ]
 
     def as_snapshot(self) -> dict[str, str]:
         return {

@@ -8,7 +8,13 @@ from orders.services.fulfilment import (
     split_shipment,
 )
 from orders.services.inventory import adjust_stock
-from orders.services.lifecycle import cancel_lines, cancel_order, hold_order, release_order
+from orders.services.lifecycle import (
+    cancel_abandoned_orders,
+    cancel_lines,
+    cancel_order,
+    hold_order,
+    release_order,
+)
 from orders.services.payments import settle_payments
 from orders.services.placement import (
     CustomerInput,
@@ -26,6 +32,7 @@ __all__ = [
     "PaymentInput",
     "adjust_stock",
     "advance_shipment",
+    "cancel_abandoned_orders",
     "cancel_lines",
     "cancel_order",
     "confirm_order",

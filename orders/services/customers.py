@@ -26,12 +26,16 @@ def get_or_create_customer(
 def remember_address(customer: Customer, snapshot: dict[str, str]) -> None:
     """Keep a new shipping address on the customer for the next order (console, later)."""
     fields = {
-        k: snapshot.get(k, "")
-        for k in ("name", "line1", "line2", "city", "region", "postal_code", "country", "phone")
+        key: snapshot.get(key, "")
+        for key in ("name", "line2", "city", "region", "country", "phone")
     }
-    if not Address.objects.filter(
-        customer=customer, line1=fields["line1"], postal_code=fields["postal_code"]
-    ).exists():
-        Address.objects.create(
-            customer=customer, is_default=not customer.addresses.exists(), **fields
-        )
+    try:
+        with transaction.atomic():
+            Address.objects.get_or_create(
+                customer=customer,
+                line1=snapshot["line1"],
+                postal_code=snapshot["postal_code"],
+                defaults={**fields, "is_default": not customer.addresses.exists()},
+            )
+    except IntegrityError:
+        pass  # the same address, saved by a concurrent order a moment ago

@@ -2,8 +2,10 @@
 the order lock, records the event and outbox row, then settles the money after commit."""
 
 from collections import defaultdict
+from datetime import timedelta
 
 from django.db import transaction
+from django.utils import timezone
 
 from oms.actors import Actor
 from oms.exceptions import InvalidTransition, ValidationFailed
@@ -248,3 +250,15 @@ def release_order(*, order: Order, actor: Actor, reason: str = "") -> Order:
         order, OrderEvent.Type.RELEASED, actor=actor, reason=reason, notify="order.released"
     )
     return order
+
+
+def cancel_abandoned_orders(*, older_than: timedelta) -> int:
+    """Cancel orders stuck in pending payment (the placing process died between allocating
+    stock and confirming), so their stock is not held forever. Returns how many."""
+    cutoff = timezone.now() - older_than
+    stale = Order.objects.filter(status=OS.PENDING_PAYMENT, created_at__lt=cutoff)
+    cancelled = 0
+    for order in stale.only("pk"):
+        cancel_order(order=order, actor=Actor.system("sweeper"), reason="payment never completed")
+        cancelled += 1
+    return cancelled

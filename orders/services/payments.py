@@ -42,8 +42,14 @@ def authorize_order_payment(*, order: Order, gateway: str, token: str, actor: Ac
     retry never authorizes twice."""
     backend = get_gateway(gateway)
     key = f"order:{order.pk}:authorize"
-    result = _call(backend, "authorize", amount=order.total, currency=order.currency,
-                   token=token, idempotency_key=key)
+    result = _call(
+        backend,
+        "authorize",
+        amount=order.total,
+        currency=order.currency,
+        token=token,
+        idempotency_key=key,
+    )
     with transaction.atomic():
         existing = PaymentTransaction.objects.filter(idempotency_key=key).first()
         if existing is None:
@@ -57,14 +63,20 @@ def authorize_order_payment(*, order: Order, gateway: str, token: str, actor: Ac
                 amount_authorized=order.total if result.is_success else 0,
             )
             PaymentTransaction.objects.create(
-                payment=payment, kind=Kind.AUTHORIZE, amount=order.total,
+                payment=payment,
+                kind=Kind.AUTHORIZE,
+                amount=order.total,
                 status=TxStatus.SUCCEEDED if result.is_success else TxStatus.FAILED,
-                gateway_reference=result.reference, error_code=result.error_code,
-                error_message=result.error_message[:255], idempotency_key=key, **actor.as_fields(),
+                gateway_reference=result.reference,
+                error_code=result.error_code,
+                error_message=result.error_message[:255],
+                idempotency_key=key,
+                **actor.as_fields(),
             )
             events.record(
                 order,
-                OrderEvent.Type.PAYMENT_AUTHORIZED if result.is_success
+                OrderEvent.Type.PAYMENT_AUTHORIZED
+                if result.is_success
                 else OrderEvent.Type.PAYMENT_FAILED,
                 actor=actor,
                 reason=result.error_code,
@@ -76,11 +88,13 @@ def authorize_order_payment(*, order: Order, gateway: str, token: str, actor: Ac
 
 def _pending(payment: Payment, kind: str) -> Decimal:
     return payment.transactions.filter(kind=kind, status=TxStatus.PENDING).aggregate(
-        s=Sum("amount"))["s"] or Decimal(0)
+        s=Sum("amount")
+    )["s"] or Decimal(0)
 
 
 @dataclass(frozen=True)
 class Plan:
+    order_id: int
     payment_id: int
     kind: str
     amount: Decimal
@@ -95,40 +109,70 @@ def _plan(order_id: int, actor: Actor, reason: str) -> list[Plan]:
         order = Order.objects.select_for_update().get(pk=order_id)
         lines = list(OrderLine.objects.filter(order=order))
         owed = order.total
-        due_now = owed if all(line.quantity_unshipped == 0 for line in lines) else min(
-            owed, pricing.shipped_value(order, lines)
+        due_now = (
+            owed
+            if all(line.quantity_unshipped == 0 for line in lines)
+            else min(owed, pricing.shipped_value(order, lines))
         )
-        for payment in Payment.objects.select_for_update().filter(
-            order=order, status__in=[Payment.Status.AUTHORIZED, Payment.Status.PARTIALLY_CAPTURED,
-                                     Payment.Status.CAPTURED, Payment.Status.PARTIALLY_REFUNDED]
-        ).order_by("pk"):
+        for payment in (
+            Payment.objects.select_for_update()
+            .filter(
+                order=order,
+                status__in=[
+                    Payment.Status.AUTHORIZED,
+                    Payment.Status.PARTIALLY_CAPTURED,
+                    Payment.Status.CAPTURED,
+                    Payment.Status.PARTIALLY_REFUNDED,
+                ],
+            )
+            .order_by("pk")
+        ):
             pending_capture = _pending(payment, Kind.CAPTURE)
             pending_refund = _pending(payment, Kind.REFUND)
-            net = payment.amount_captured + pending_capture - payment.amount_refunded - pending_refund
+            net = (
+                payment.amount_captured + pending_capture - payment.amount_refunded - pending_refund
+            )
             capturable = payment.amount_authorized - payment.amount_captured - pending_capture
             if net > owed:
-                amount, kind = min(net - owed, payment.amount_captured - payment.amount_refunded
-                                   - pending_refund), Kind.REFUND
+                amount, kind = (
+                    min(
+                        net - owed,
+                        payment.amount_captured - payment.amount_refunded - pending_refund,
+                    ),
+                    Kind.REFUND,
+                )
             elif net < due_now and capturable > 0:
                 amount, kind = min(due_now - net, capturable), Kind.CAPTURE
-            elif owed == 0 and payment.amount_captured == 0 and pending_capture == 0 \
-                    and not payment.is_voided:
+            elif (
+                owed == 0
+                and payment.amount_captured == 0
+                and pending_capture == 0
+                and not payment.is_voided
+                and not _pending(payment, Kind.VOID)
+            ):
                 amount, kind = payment.amount_authorized, Kind.VOID
             else:
                 continue
             if amount <= 0:
                 continue
             txn = PaymentTransaction.objects.create(
-                payment=payment, kind=kind, amount=amount, status=TxStatus.PENDING,
+                payment=payment,
+                kind=kind,
+                amount=amount,
+                status=TxStatus.PENDING,
                 idempotency_key=f"payment:{payment.pk}:{kind}:{uuid.uuid4().hex}",
-                reason=reason[:255], **actor.as_fields(),
+                reason=reason[:255],
+                **actor.as_fields(),
             )
-            plans.append(Plan(payment.pk, kind, amount, txn.pk))
+            plans.append(Plan(order.pk, payment.pk, kind, amount, txn.pk))
     return plans
 
 
 def _apply(plan: Plan, result: GatewayResult, actor: Actor) -> None:
     with transaction.atomic():
+        # The order row first, as _plan does: the OrderEvent written below takes a key-share
+        # lock on it, and taking it after the payment lock deadlocks against a concurrent _plan.
+        order = Order.objects.select_for_update().get(pk=plan.order_id)
         payment = Payment.objects.select_for_update().get(pk=plan.payment_id)
         txn = PaymentTransaction.objects.select_for_update().get(pk=plan.transaction_id)
         if txn.status != TxStatus.PENDING:
@@ -151,9 +195,14 @@ def _apply(plan: Plan, result: GatewayResult, actor: Actor) -> None:
             event_type, notify = OrderEvent.Type.PAYMENT_VOIDED, "payment.voided"
         payment.status = payment_status(payment)
         payment.save(update_fields=["amount_captured", "amount_refunded", "is_voided", "status"])
-        events.record(payment.order, event_type, actor=actor, reason=txn.reason,
-                      data={"amount": plan.amount, "method": payment.method_label},
-                      notify=notify)
+        events.record(
+            order,
+            event_type,
+            actor=actor,
+            reason=txn.reason,
+            data={"amount": plan.amount, "method": payment.method_label},
+            notify=notify,
+        )
 
 
 def payment_status(payment: Payment) -> str:
@@ -179,11 +228,17 @@ def settle_payments(*, order_id: int, actor: Actor, reason: str = "") -> None:
         txn = PaymentTransaction.objects.get(pk=plan.transaction_id)
         backend = get_gateway(payment.gateway)
         if plan.kind == Kind.VOID:
-            result = _call(backend, "void", reference=payment.reference,
-                           idempotency_key=txn.idempotency_key)
+            result = _call(
+                backend, "void", reference=payment.reference, idempotency_key=txn.idempotency_key
+            )
         else:
-            result = _call(backend, plan.kind, reference=payment.reference, amount=plan.amount,
-                           idempotency_key=txn.idempotency_key)
+            result = _call(
+                backend,
+                plan.kind,
+                reference=payment.reference,
+                amount=plan.amount,
+                idempotency_key=txn.idempotency_key,
+            )
         _apply(plan, result, actor)
 
 

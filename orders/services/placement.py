@@ -24,7 +24,7 @@ from oms.exceptions import (
 )
 from orders import allocation, money, pricing, selectors
 from orders.models import Allocation, Order, OrderEvent, OrderLine, StockMovement, Variant
-from orders.services import events, fulfilment, inventory, payments
+from orders.services import events, fulfilment, inventory, lifecycle, payments
 from orders.services.customers import get_or_create_customer, remember_address
 
 logger = logging.getLogger(__name__)
@@ -95,54 +95,84 @@ def next_order_number() -> str:
     return str(ORDER_NUMBER_START + highest + 1)
 
 
+def _error(field: str, code: str, message: str) -> dict[str, str]:
+    return {"field": field, "code": code, "message": message}
+
+
+def _amount_errors(field: str, amount: Decimal, currency: str) -> list[dict[str, str]]:
+    """An amount must be finite, fit the money columns, and use the currency's decimals."""
+    amount = Decimal(amount)
+    if not amount.is_finite() or amount < 0 or amount > money.MAX_AMOUNT:
+        return [_error(field, "invalid_amount", f"Must be between 0 and {money.MAX_AMOUNT}.")]
+    if money.is_known_currency(currency) and not money.has_valid_precision(amount, currency):
+        decimals = money.CURRENCY_EXPONENTS[currency]
+        return [_error(field, "invalid_precision", f"{currency} has {decimals} decimals.")]
+    return []
+
+
 def _validate(data: OrderInput, variants: dict[str, Variant]) -> None:
+    """Every rule an order's input must meet, reported together with field paths."""
     errors = []
     if not money.is_known_currency(data.currency):
-        errors.append({"field": "currency", "code": "unknown_currency",
-                       "message": f"{data.currency} is not an accepted currency."})
+        errors.append(
+            _error("currency", "unknown_currency", f"{data.currency} is not an accepted currency.")
+        )
     if not data.lines:
-        errors.append({"field": "lines", "code": "empty", "message": "An order needs lines."})
+        errors.append(_error("lines", "empty", "An order needs lines."))
+    errors += _amount_errors("shipping_price", data.shipping_price, data.currency)
     seen = set()
     for index, line in enumerate(data.lines):
-        variant = variants.get(line.sku)
         prefix = f"lines.{index}"
+        variant = variants.get(line.sku)
         if line.sku in seen:
-            errors.append({"field": f"{prefix}.sku", "code": "duplicate_sku",
-                           "message": f"{line.sku} appears twice; send one line per SKU."})
+            errors.append(
+                _error(
+                    f"{prefix}.sku",
+                    "duplicate_sku",
+                    f"{line.sku} appears twice; send one line per SKU.",
+                )
+            )
         seen.add(line.sku)
         if variant is None or not variant.is_active:
-            errors.append({"field": f"{prefix}.sku", "code": "unknown_sku",
-                           "message": f"SKU {line.sku} does not exist or is not for sale."})
+            errors.append(
+                _error(
+                    f"{prefix}.sku",
+                    "unknown_sku",
+                    f"SKU {line.sku} does not exist or is not for sale.",
+                )
+            )
             continue
         if variant.currency != data.currency:
-            errors.append({"field": "currency", "code": "currency_mismatch",
-                           "message": f"{line.sku} is priced in {variant.currency}, "
-                                      f"not {data.currency}."})
+            errors.append(
+                _error(
+                    "currency",
+                    "currency_mismatch",
+                    f"{line.sku} is priced in {variant.currency}, not {data.currency}.",
+                )
+            )
             continue
         unit_price = variant.price if line.unit_price is None else line.unit_price
-        if money.is_known_currency(data.currency):
-            for name, amount in (("unit_price", unit_price), ("discount", line.discount)):
-                if not money.has_valid_precision(amount, data.currency):
-                    errors.append({"field": f"{prefix}.{name}", "code": "invalid_precision",
-                                   "message": f"{data.currency} has "
-                                              f"{money.CURRENCY_EXPONENTS[data.currency]} decimals."})
-        if line.discount > unit_price * line.quantity:
-            errors.append({"field": f"{prefix}.discount", "code": "discount_exceeds_line",
-                           "message": "The discount is larger than the line."})
-    if money.is_known_currency(data.currency) and not money.has_valid_precision(
-        data.shipping_price, data.currency
-    ):
-        errors.append({"field": "shipping_price", "code": "invalid_precision",
-                       "message": f"{data.currency} has "
-                                  f"{money.CURRENCY_EXPONENTS[data.currency]} decimals."})
+        amount_errors = _amount_errors(f"{prefix}.unit_price", unit_price, data.currency)
+        amount_errors += _amount_errors(f"{prefix}.discount", line.discount, data.currency)
+        errors += amount_errors
+        if not amount_errors and line.discount > unit_price * line.quantity:
+            errors.append(
+                _error(
+                    f"{prefix}.discount",
+                    "discount_exceeds_line",
+                    "The discount is larger than the line.",
+                )
+            )
     if errors:
         raise ValidationFailed("The order is not valid.", code="invalid_order", errors=errors)
 
 
 def _duplicate_reference(data: OrderInput) -> Conflict:
-    existing = Order.objects.filter(
-        channel=data.channel, external_reference=data.external_reference
-    ).values_list("number", flat=True).first()
+    existing = (
+        Order.objects.filter(channel=data.channel, external_reference=data.external_reference)
+        .values_list("number", flat=True)
+        .first()
+    )
     return Conflict(
         f"Order {existing} already has external reference {data.external_reference!r} "
         f"in channel {data.channel}.",
@@ -155,26 +185,33 @@ def _create_and_allocate(data: OrderInput, variants: dict[str, Variant], actor: 
     """First transaction: the order, its lines, and stock allocated under row locks."""
     demand = {variants[line.sku].pk: line.quantity for line in data.lines}
     with transaction.atomic():
+        # Customer rows first: the stock locks below are then held for as short as possible.
+        customer = get_or_create_customer(
+            email=data.customer.email,
+            name=data.customer.name,
+            phone=data.customer.phone,
+            locale=data.customer.locale,
+            country=data.customer.country,
+        )
+        remember_address(customer, data.shipping_address)
         stocks = selectors.lock_stock_for_variants(demand)
         options = [
-            allocation.StockOption(s.pk, s.warehouse_id, s.warehouse.priority, s.variant_id,
-                                   s.on_hand - s.allocated)
+            allocation.StockOption(
+                s.pk, s.warehouse_id, s.warehouse.priority, s.variant_id, s.on_hand - s.allocated
+            )
             for s in stocks
         ]
         picks = allocation.choose_sources(demand, options)
         if picks is None:
             short = sorted(
-                line.sku for line in data.lines
+                line.sku
+                for line in data.lines
                 if sum(o.available for o in options if o.variant_id == variants[line.sku].pk)
                 < line.quantity
             )
             raise InsufficientStock(
                 f"Not enough stock for {', '.join(short)}.", extra={"skus": short}
             )
-        customer = get_or_create_customer(
-            email=data.customer.email, name=data.customer.name, phone=data.customer.phone,
-            locale=data.customer.locale, country=data.customer.country,
-        )
         order = Order(
             number=next_order_number(),
             channel=data.channel,
@@ -188,7 +225,8 @@ def _create_and_allocate(data: OrderInput, variants: dict[str, Variant], actor: 
             shipping_method=data.shipping_method,
             shipping_price=money.quantize(data.shipping_price, data.currency),
             currency=data.currency,
-            promised_delivery_date=data.promised_delivery_date or add_business_days(
+            promised_delivery_date=data.promised_delivery_date
+            or add_business_days(
                 timezone.localdate(), PROMISE_BUSINESS_DAYS.get(data.shipping_method, 5)
             ),
             note=data.note,
@@ -221,18 +259,29 @@ def _create_and_allocate(data: OrderInput, variants: dict[str, Variant], actor: 
         OrderLine.objects.bulk_create(lines)
         line_by_variant = {line.variant_id: line for line in lines}
         Allocation.objects.bulk_create(
-            Allocation(order=order, line=line_by_variant[p.variant_id], warehouse_id=p.warehouse_id,
-                       stock_id=p.stock_id, quantity=p.quantity)
+            Allocation(
+                order=order,
+                line=line_by_variant[p.variant_id],
+                warehouse_id=p.warehouse_id,
+                stock_id=p.stock_id,
+                quantity=p.quantity,
+            )
             for p in picks
         )
         inventory.move_allocated(
-            {p.stock_id: p.quantity for p in picks}, kind=StockMovement.Kind.ALLOCATION,
-            actor=actor, reason=f"order {order.number}", order=order,
+            {p.stock_id: p.quantity for p in picks},
+            kind=StockMovement.Kind.ALLOCATION,
+            actor=actor,
+            reason=f"order {order.number}",
+            order=order,
         )
-        remember_address(customer, data.shipping_address)
-        events.record(order, OrderEvent.Type.PLACED, actor=actor,
-                      data={"warehouses": sorted({p.warehouse_id for p in picks})},
-                      notify="order.created")
+        events.record(
+            order,
+            OrderEvent.Type.PLACED,
+            actor=actor,
+            data={"warehouses": sorted({p.warehouse_id for p in picks})},
+            notify="order.created",
+        )
     return order
 
 
@@ -245,9 +294,12 @@ def place_order(*, data: OrderInput, actor: Actor) -> Order:
     skus = [line.sku for line in data.lines]
     variants = {v.sku: v for v in Variant.objects.filter(sku__in=skus)}
     _validate(data, variants)
-    if data.external_reference and Order.objects.filter(
-        channel=data.channel, external_reference=data.external_reference
-    ).exists():
+    if (
+        data.external_reference
+        and Order.objects.filter(
+            channel=data.channel, external_reference=data.external_reference
+        ).exists()
+    ):
         raise _duplicate_reference(data)
     order = _create_and_allocate(data, variants, actor)
     if order.total == 0:
@@ -258,9 +310,9 @@ def place_order(*, data: OrderInput, actor: Actor) -> Order:
     )
     if outcome.is_success:
         return confirm_order(order=order, actor=actor)
-    from orders.services.lifecycle import cancel_order
-
-    cancel_order(order=order, actor=Actor.system("payment"), reason=f"payment {outcome.error_code}")
+    lifecycle.cancel_order(
+        order=order, actor=Actor.system("payment"), reason=f"payment {outcome.error_code}"
+    )
     extra = {"order_number": order.number, "decline_code": outcome.error_code}
     if outcome.error_code == payments.GATEWAY_ERROR:
         raise GatewayUnavailable(

@@ -4,7 +4,8 @@ import pytest
 from django.core.management import call_command
 
 EXPECTED = {
-    ("/api/v1/orders/", "get"), ("/api/v1/orders/", "post"),
+    ("/api/v1/orders/", "get"),
+    ("/api/v1/orders/", "post"),
     ("/api/v1/orders/{number}/", "get"),
     ("/api/v1/orders/{number}/cancel/", "post"),
     ("/api/v1/orders/{number}/hold/", "post"),
@@ -15,11 +16,14 @@ EXPECTED = {
     ("/api/v1/shipments/{number}/pack/", "post"),
     ("/api/v1/shipments/{number}/ship/", "post"),
     ("/api/v1/tracking-events/", "post"),
-    ("/api/v1/products/", "get"), ("/api/v1/products/{product_id}/", "get"),
+    ("/api/v1/products/", "get"),
+    ("/api/v1/products/{product_id}/", "get"),
     ("/api/v1/variants/{sku}/", "get"),
     ("/api/v1/warehouses/", "get"),
-    ("/api/v1/stock/", "get"), ("/api/v1/stock/adjustments/", "post"),
-    ("/api/v1/customers/", "get"), ("/api/v1/customers/{customer_id}/", "get"),
+    ("/api/v1/stock/", "get"),
+    ("/api/v1/stock/adjustments/", "post"),
+    ("/api/v1/customers/", "get"),
+    ("/api/v1/customers/{customer_id}/", "get"),
 }
 
 

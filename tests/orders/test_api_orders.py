@@ -47,8 +47,13 @@ def test_order_detail_runs_the_same_few_queries_whatever_the_number_of_lines(
 
 def test_order_list_filters_and_paginates_with_a_cursor(api, idem, stocked_variant):
     first = place(api, idem, [("TEE-M", 1)], external_reference="SHOP-1")
-    second = place(api, idem, [("TEE-M", 1)], channel="marketplace",
-                   customer={"email": "bob@example.com", "name": "Bob"})
+    second = place(
+        api,
+        idem,
+        [("TEE-M", 1)],
+        channel="marketplace",
+        customer={"email": "bob@example.com", "name": "Bob"},
+    )
     third = place(api, idem, [("TEE-M", 1)])
 
     def numbers(query: str) -> list[str]:
@@ -84,10 +89,12 @@ def test_cancel_one_line_releases_its_stock_and_lowers_the_total(api, idem, two_
         StockFactory(variant=VariantFactory(sku=sku), warehouse=east, on_hand=5)
     order = place(api, idem, [("A", 2), ("B", 1)])
     line_a = order["lines"][0]["id"]
-    response = api.post(f"/api/v1/orders/{order['number']}/cancel/",
-                        {"reason": "customer changed mind", "lines": [{"line_id": line_a,
-                                                                       "quantity": 1}]},
-                        format="json", **idem())
+    response = api.post(
+        f"/api/v1/orders/{order['number']}/cancel/",
+        {"reason": "customer changed mind", "lines": [{"line_id": line_a, "quantity": 1}]},
+        format="json",
+        **idem(),
+    )
     assert response.status_code == 200, response.json()
     body = response.json()
     assert body["status"] == "confirmed"
@@ -102,9 +109,12 @@ def test_cancel_one_line_releases_its_stock_and_lowers_the_total(api, idem, two_
 def test_cancelling_every_line_cancels_the_order_and_voids_the_payment(api, idem, stocked_variant):
     order = place(api, idem, [("TEE-M", 2)])
     line = order["lines"][0]["id"]
-    response = api.post(f"/api/v1/orders/{order['number']}/cancel/",
-                        {"reason": "duplicate", "lines": [{"line_id": line, "quantity": 2}]},
-                        format="json", **idem())
+    response = api.post(
+        f"/api/v1/orders/{order['number']}/cancel/",
+        {"reason": "duplicate", "lines": [{"line_id": line, "quantity": 2}]},
+        format="json",
+        **idem(),
+    )
     body = response.json()
     assert body["status"] == "cancelled"
     assert body["payments"][0]["status"] == "voided"
@@ -113,34 +123,53 @@ def test_cancelling_every_line_cancels_the_order_and_voids_the_payment(api, idem
 def test_held_order_cannot_ship_until_released(api, idem, stocked_variant):
     order = place(api, idem, [("TEE-M", 1)])
     number, shipment = order["number"], order["shipments"][0]["number"]
-    assert api.post(f"/api/v1/orders/{number}/hold/", {"reason": "address check"},
-                    format="json").json()["status"] == "on_hold"
-    refused = api.post(f"/api/v1/shipments/{shipment}/ship/",
-                       {"carrier": "ups", "tracking_number": "Z1"}, format="json")
+    assert (
+        api.post(
+            f"/api/v1/orders/{number}/hold/", {"reason": "address check"}, format="json"
+        ).json()["status"]
+        == "on_hold"
+    )
+    refused = api.post(
+        f"/api/v1/shipments/{shipment}/ship/",
+        {"carrier": "ups", "tracking_number": "Z1"},
+        format="json",
+    )
     assert refused.status_code == 409
     assert refused.json()["code"] == "order_on_hold"
-    assert api.post(f"/api/v1/orders/{number}/release/", {}, format="json").json()["status"] \
+    assert (
+        api.post(f"/api/v1/orders/{number}/release/", {}, format="json").json()["status"]
         == "confirmed"
-    shipped = api.post(f"/api/v1/shipments/{shipment}/ship/",
-                       {"carrier": "ups", "tracking_number": "Z1"}, format="json")
+    )
+    shipped = api.post(
+        f"/api/v1/shipments/{shipment}/ship/",
+        {"carrier": "ups", "tracking_number": "Z1"},
+        format="json",
+    )
     assert shipped.status_code == 200
     assert api.get(f"/api/v1/orders/{number}/").json()["status"] == "shipped"
 
 
-def test_a_split_order_ships_from_two_warehouses_and_captures_per_shipment(api, idem,
-                                                                         stocked_variant):
+def test_a_split_order_ships_from_two_warehouses_and_captures_per_shipment(
+    api, idem, stocked_variant
+):
     order = place(api, idem, [("TEE-M", 7)])  # 5 from EAST (priority), 2 from WEST
     shipments = {s["warehouse"]: s for s in order["shipments"]}
     assert {w: s["lines"][0]["quantity"] for w, s in shipments.items()} == {"EAST": 5, "WEST": 2}
     api.post(f"/api/v1/shipments/{shipments['EAST']['number']}/pick/")
     api.post(f"/api/v1/shipments/{shipments['EAST']['number']}/pack/")
-    api.post(f"/api/v1/shipments/{shipments['EAST']['number']}/ship/",
-             {"carrier": "ups", "tracking_number": "E1"}, format="json")
+    api.post(
+        f"/api/v1/shipments/{shipments['EAST']['number']}/ship/",
+        {"carrier": "ups", "tracking_number": "E1"},
+        format="json",
+    )
     body = api.get(f"/api/v1/orders/{order['number']}/").json()
     assert body["status"] == "partially_shipped"
     assert body["payments"][0]["amount_captured"] == "130.000"  # 5 x 25 + 5 shipping
-    api.post(f"/api/v1/shipments/{shipments['WEST']['number']}/ship/",
-             {"carrier": "ups", "tracking_number": "W1"}, format="json")
+    api.post(
+        f"/api/v1/shipments/{shipments['WEST']['number']}/ship/",
+        {"carrier": "ups", "tracking_number": "W1"},
+        format="json",
+    )
     body = api.get(f"/api/v1/orders/{order['number']}/").json()
     assert body["status"] == "shipped"
     assert body["payments"][0]["amount_captured"] == body["totals"]["total"] == "180.000"
@@ -150,30 +179,45 @@ def test_a_split_order_ships_from_two_warehouses_and_captures_per_shipment(api, 
 def test_splitting_a_parcel_moves_units_into_a_new_shipment(api, idem, stocked_variant):
     order = place(api, idem, [("TEE-M", 4)])
     line = order["lines"][0]["id"]
-    response = api.post(f"/api/v1/orders/{order['number']}/shipments/",
-                        {"warehouse": "EAST", "lines": [{"line_id": line, "quantity": 1}]},
-                        format="json")
+    response = api.post(
+        f"/api/v1/orders/{order['number']}/shipments/",
+        {"warehouse": "EAST", "lines": [{"line_id": line, "quantity": 1}]},
+        format="json",
+    )
     assert response.status_code == 201, response.json()
     body = api.get(f"/api/v1/orders/{order['number']}/").json()
     assert sorted(s["lines"][0]["quantity"] for s in body["shipments"]) == [1, 3]
-    too_many = api.post(f"/api/v1/orders/{order['number']}/shipments/",
-                        {"warehouse": "EAST", "lines": [{"line_id": line, "quantity": 9}]},
-                        format="json")
+    too_many = api.post(
+        f"/api/v1/orders/{order['number']}/shipments/",
+        {"warehouse": "EAST", "lines": [{"line_id": line, "quantity": 9}]},
+        format="json",
+    )
     assert too_many.status_code == 400
 
 
 def scan(api, event_id: str, status: str, hour: int, tracking: str = "T1"):
-    return api.post("/api/v1/tracking-events/", {
-        "carrier": "ups", "tracking_number": tracking, "event_id": event_id, "status": status,
-        "occurred_at": datetime(2026, 11, 20, hour, tzinfo=UTC).isoformat(),
-        "location": "Memphis, TN"}, format="json")
+    return api.post(
+        "/api/v1/tracking-events/",
+        {
+            "carrier": "ups",
+            "tracking_number": tracking,
+            "event_id": event_id,
+            "status": status,
+            "occurred_at": datetime(2026, 11, 20, hour, tzinfo=UTC).isoformat(),
+            "location": "Memphis, TN",
+        },
+        format="json",
+    )
 
 
 def test_tracking_events_are_idempotent_and_safe_out_of_order(api, idem, stocked_variant):
     order = place(api, idem, [("TEE-M", 1)])
     shipment = order["shipments"][0]["number"]
-    api.post(f"/api/v1/shipments/{shipment}/ship/", {"carrier": "ups", "tracking_number": "T1"},
-             format="json")
+    api.post(
+        f"/api/v1/shipments/{shipment}/ship/",
+        {"carrier": "ups", "tracking_number": "T1"},
+        format="json",
+    )
     assert scan(api, "e3", "delivered", 15).status_code == 201
     assert scan(api, "e1", "in_transit", 9).status_code == 201  # older, arrives late
     assert scan(api, "e2", "out_for_delivery", 11).status_code == 201
@@ -194,21 +238,33 @@ def test_tracking_event_for_an_unknown_parcel_is_404(api):
 
 def test_stock_adjustment_is_audited_and_never_takes_allocated_units(api, idem, stocked_variant):
     place(api, idem, [("TEE-M", 4)])
-    response = api.post("/api/v1/stock/adjustments/",
-                        {"sku": "TEE-M", "warehouse": "EAST", "delta": 10, "reason": "receipt"},
-                        format="json")
+    response = api.post(
+        "/api/v1/stock/adjustments/",
+        {"sku": "TEE-M", "warehouse": "EAST", "delta": 10, "reason": "receipt"},
+        format="json",
+    )
     assert response.status_code == 201
     assert response.json() | {"updated_at": None} == {
-        "sku": "TEE-M", "warehouse": "EAST", "on_hand": 15, "allocated": 4, "available": 11,
-        "updated_at": None}
-    refused = api.post("/api/v1/stock/adjustments/",
-                       {"sku": "TEE-M", "warehouse": "EAST", "delta": -12, "reason": "count"},
-                       format="json")
+        "sku": "TEE-M",
+        "warehouse": "EAST",
+        "on_hand": 15,
+        "allocated": 4,
+        "available": 11,
+        "updated_at": None,
+    }
+    refused = api.post(
+        "/api/v1/stock/adjustments/",
+        {"sku": "TEE-M", "warehouse": "EAST", "delta": -12, "reason": "count"},
+        format="json",
+    )
     assert refused.status_code == 409
     assert refused.json()["code"] == "stock_below_allocated"
     movement = StockMovement.objects.filter(kind="adjustment").get()
-    assert (movement.reason, movement.actor_label, movement.on_hand_after) == \
-        ("receipt", "test-client", 15)
+    assert (movement.reason, movement.actor_label, movement.on_hand_after) == (
+        "receipt",
+        "test-client",
+        15,
+    )
 
 
 def test_catalogue_stock_and_customer_endpoints(api, idem, stocked_variant):

@@ -1,6 +1,9 @@
 """Every illegal transition is refused with no side effect; legal ones follow the table."""
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from notifications.models import OutboxMessage
 from oms.exceptions import DomainError
@@ -17,7 +20,7 @@ from orders.models import (
     StockMovement,
 )
 from orders.models.orders import TRANSITIONS
-from tests.orders.builders import ACTOR, order_in_status, split_catalog
+from tests.orders.builders import ACTOR, order_in_status, order_input, split_catalog
 
 S = Order.Status
 pytestmark = pytest.mark.django_db
@@ -156,3 +159,18 @@ def test_transition_table_has_no_way_out_of_final_statuses():
     assert TRANSITIONS[S.CANCELLED] == frozenset()
     assert TRANSITIONS[S.DELIVERED] == frozenset()
     assert set(TRANSITIONS) == set(S.values)
+
+
+def test_abandoned_pending_payment_orders_are_cancelled_and_release_stock(
+    django_capture_on_commit_callbacks,
+):
+    sku = split_catalog()
+    stale = order_in_status(S.PENDING_PAYMENT, sku)
+    Order.objects.filter(pk=stale.pk).update(created_at=timezone.now() - timedelta(hours=1))
+    with django_capture_on_commit_callbacks(execute=True):
+        fresh = services.place_order(data=order_input([(sku, 1)]), actor=ACTOR)
+        assert services.cancel_abandoned_orders(older_than=timedelta(minutes=15)) == 1
+    stale.refresh_from_db()
+    fresh.refresh_from_db()
+    assert (stale.status, fresh.status) == (S.CANCELLED, S.CONFIRMED)
+    assert sum(Stock.objects.values_list("allocated", flat=True)) == 1

@@ -1,0 +1,11 @@
+"""Periodic jobs of the order core. Thin: each calls one service."""
+
+from celery import shared_task
+from django.conf import settings
+
+from orders import services
+
+
+@shared_task
+def cancel_abandoned_orders() -> int:
+    return services.cancel_abandoned_orders(older_than=settings.OMS_ABANDONED_ORDER_AFTER)
