@@ -136,6 +136,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "oms.tasks.purge_expired_idempotency_keys",
         "schedule": timedelta(hours=1),
     },
+    "resume-pending-payment-transactions": {
+        "task": "orders.tasks.resume_pending_payment_transactions",
+        "schedule": timedelta(minutes=5),
+    },
     "cancel-abandoned-orders": {
         "task": "orders.tasks.cancel_abandoned_orders",
         "schedule": timedelta(minutes=5),
@@ -143,6 +147,8 @@ CELERY_BEAT_SCHEDULE = {
 }
 # An order still waiting for its payment after this long lost its placing request: cancel it.
 OMS_ABANDONED_ORDER_AFTER = timedelta(minutes=15)
+# A gateway call still pending after this long is retried with its original idempotency key.
+OMS_PAYMENT_RETRY_AFTER = timedelta(minutes=5)
 
 # --- API --------------------------------------------------------------------------------------
 REST_FRAMEWORK = {

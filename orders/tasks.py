@@ -9,3 +9,8 @@ from orders import services
 @shared_task
 def cancel_abandoned_orders() -> int:
     return services.cancel_abandoned_orders(older_than=settings.OMS_ABANDONED_ORDER_AFTER)
+
+
+@shared_task
+def resume_pending_payment_transactions() -> int:
+    return services.resume_pending_transactions(older_than=settings.OMS_PAYMENT_RETRY_AFTER)

@@ -15,7 +15,7 @@ from orders.services.lifecycle import (
     hold_order,
     release_order,
 )
-from orders.services.payments import settle_payments
+from orders.services.payments import resume_pending_transactions, settle_payments
 from orders.services.placement import (
     CustomerInput,
     LineInput,
@@ -41,6 +41,7 @@ __all__ = [
     "place_order",
     "record_tracking_event",
     "release_order",
+    "resume_pending_transactions",
     "settle_payments",
     "ship_shipment",
     "split_shipment",

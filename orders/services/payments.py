@@ -5,10 +5,12 @@ ledger row under the payment's lock, so concurrent callers can never capture or 
 import logging
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Sum
+from django.utils import timezone
 
 from oms.actors import Actor
 from orders import pricing
@@ -219,27 +221,49 @@ def payment_status(payment: Payment) -> str:
     return Payment.Status.AUTHORIZED
 
 
+def _execute(plan: Plan, actor: Actor) -> None:
+    """Send one reserved call to the gateway (with its stored key) and record the outcome."""
+    payment = Payment.objects.get(pk=plan.payment_id)
+    txn = PaymentTransaction.objects.get(pk=plan.transaction_id)
+    backend = get_gateway(payment.gateway)
+    if plan.kind == Kind.VOID:
+        result = _call(
+            backend, "void", reference=payment.reference, idempotency_key=txn.idempotency_key
+        )
+    else:
+        result = _call(
+            backend,
+            plan.kind,
+            reference=payment.reference,
+            amount=plan.amount,
+            idempotency_key=txn.idempotency_key,
+        )
+    if result.error_code == GATEWAY_ERROR:
+        return  # outcome unknown: stays pending; resume_pending_transactions retries the key
+    _apply(plan, result, actor)
+
+
 def settle_payments(*, order_id: int, actor: Actor, reason: str = "") -> None:
     """Bring captured money in line with the order: capture what has shipped, refund what is
     no longer owed, void an authorization nothing will be taken from. Safe to call repeatedly
     and concurrently; must be called with no transaction open (it calls the gateway)."""
     for plan in _plan(order_id, actor, reason):
-        payment = Payment.objects.get(pk=plan.payment_id)
-        txn = PaymentTransaction.objects.get(pk=plan.transaction_id)
-        backend = get_gateway(payment.gateway)
-        if plan.kind == Kind.VOID:
-            result = _call(
-                backend, "void", reference=payment.reference, idempotency_key=txn.idempotency_key
-            )
-        else:
-            result = _call(
-                backend,
-                plan.kind,
-                reference=payment.reference,
-                amount=plan.amount,
-                idempotency_key=txn.idempotency_key,
-            )
-        _apply(plan, result, actor)
+        _execute(plan, actor)
+
+
+def resume_pending_transactions(*, older_than: timedelta) -> int:
+    """Retry gateway calls left pending (gateway down, or the process died mid-call) with
+    their original idempotency keys, so each happens exactly once. Returns how many."""
+    cutoff = timezone.now() - older_than
+    pending = PaymentTransaction.objects.filter(
+        status=TxStatus.PENDING, created_at__lt=cutoff
+    ).select_related("payment")
+    count = 0
+    for txn in pending:
+        plan = Plan(txn.payment.order_id, txn.payment_id, txn.kind, txn.amount, txn.pk)
+        _execute(plan, Actor.system("payment-retry"))
+        count += 1
+    return count
 
 
 def settle_payments_on_commit(*, order_id: int, actor: Actor, reason: str = "") -> None:

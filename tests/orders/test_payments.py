@@ -396,3 +396,35 @@ def test_settlements_racing_after_the_amount_owed_drops_refund_the_difference_on
     assert payment.status == Payment.Status.REFUNDED
     assert order.events.filter(type=OrderEvent.Type.PAYMENT_REFUNDED).count() == 2
     assert_ledger_balances(payment)
+
+
+def test_capture_during_a_gateway_outage_stays_pending_and_is_retried_once(
+    api, idem, stocked_variant, monkeypatch
+):
+    from datetime import timedelta
+
+    from orders.gateways import GatewayError
+    from orders.services import resume_pending_transactions
+
+    order = place(api, idem, [("TEE-M", 1)])
+    real_capture = SandboxGateway.capture
+
+    def outage(self, **kwargs):
+        raise GatewayError("connection reset")
+
+    monkeypatch.setattr(SandboxGateway, "capture", outage)
+    ship(api, order["shipments"][0]["number"])  # the shipment ships; the capture cannot
+    capture = PaymentTransaction.objects.get(kind=Kind.CAPTURE)
+    assert capture.status == TxStatus.PENDING
+    assert Payment.objects.get().amount_captured == 0
+
+    assert resume_pending_transactions(older_than=timedelta(0)) == 1  # still down
+    assert PaymentTransaction.objects.get(kind=Kind.CAPTURE).status == TxStatus.PENDING
+
+    monkeypatch.setattr(SandboxGateway, "capture", real_capture)
+    assert resume_pending_transactions(older_than=timedelta(0)) == 1
+    assert resume_pending_transactions(older_than=timedelta(0)) == 0
+    payment = Payment.objects.get()
+    assert payment.amount_captured == Decimal("30.00")
+    assert SandboxCharge.objects.get().captured == Decimal("30.00")
+    assert PaymentTransaction.objects.filter(kind=Kind.CAPTURE).count() == 1
