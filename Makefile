@@ -20,7 +20,7 @@ SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
 
-.PHONY: help venv install run test lint format migrate messages seed worker beat lock bench clean
+.PHONY: help venv install run test lint format migrate messages translations seed worker beat lock bench clean
 
 help: ## List the targets
 	@echo "Usage: make <target> [VAR=value]"
@@ -55,6 +55,11 @@ messages: install ## Compile translations (locale/*.po -> .mo), if there are any
 	else \
 		$(BIN)/python manage.py compilemessages --ignore='$(notdir $(VENV))' --ignore=node_modules; \
 	fi
+
+translations: install ## Refresh locale/pt_BR from the code's strings (then translate and compile)
+	$(BIN)/python manage.py makemessages -l pt_BR --ignore=$(notdir $(VENV)) --ignore=staticfiles \
+		--ignore=tests --ignore=bench --no-obsolete
+	$(BIN)/python manage.py compilemessages --ignore=$(notdir $(VENV))
 
 test: install ## Run the test suite (pass options with PYTEST_ARGS="-k cancel -x")
 	$(BIN)/pytest $(PYTEST_ARGS)
