@@ -18,6 +18,8 @@ class Allocation(models.Model):
     quantity = models.PositiveIntegerField()
 
     class Meta:
+        verbose_name = _("allocation")
+        verbose_name_plural = _("allocations")
         constraints = [
             models.UniqueConstraint(fields=["line", "warehouse"], name="allocation_line_warehouse")
         ]
@@ -77,6 +79,8 @@ class Shipment(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("shipment")
+        verbose_name_plural = _("shipments")
         ordering = ["id"]
         constraints = [
             models.CheckConstraint(
@@ -110,6 +114,8 @@ class ShipmentLine(models.Model):
     quantity = models.PositiveIntegerField()
 
     class Meta:
+        verbose_name = _("shipment line")
+        verbose_name_plural = _("shipment lines")
         constraints = [
             models.UniqueConstraint(fields=["shipment", "line"], name="shipmentline_unique"),
             models.CheckConstraint(condition=Q(quantity__gt=0), name="shipmentline_qty_gt_0"),
@@ -138,6 +144,8 @@ class TrackingEvent(models.Model):
     received_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("tracking event")
+        verbose_name_plural = _("tracking events")
         ordering = ["occurred_at", "id"]
         constraints = [
             models.UniqueConstraint(

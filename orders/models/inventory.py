@@ -79,4 +79,6 @@ class StockMovement(ActorFields):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("stock movement")
+        verbose_name_plural = _("stock movements")
         indexes = [models.Index(fields=["stock", "-created_at"], name="stockmove_stock_idx")]

@@ -150,6 +150,8 @@ class OrderLine(models.Model):
     is_final_sale = models.BooleanField(_("final sale"), default=False)
 
     class Meta:
+        verbose_name = _("order line")
+        verbose_name_plural = _("order lines")
         ordering = ["line_number"]
         constraints = [
             models.UniqueConstraint(fields=["order", "line_number"], name="orderline_number"),
@@ -211,6 +213,8 @@ class OrderEvent(ActorFields):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("order event")
+        verbose_name_plural = _("order events")
         ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["order", "created_at"], name="orderevent_order_idx")]
 

@@ -32,6 +32,8 @@ class Payment(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
         constraints = [
             models.CheckConstraint(
                 condition=Q(amount_captured__lte=F("amount_authorized")),
@@ -89,5 +91,7 @@ class PaymentTransaction(ActorFields):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("payment transaction")
+        verbose_name_plural = _("payment transactions")
         ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["payment", "kind", "status"], name="paytxn_payment_idx")]
