@@ -281,3 +281,22 @@ def test_catalogue_stock_and_customer_endpoints(api, idem, stocked_variant):
     customer = api.get(f"/api/v1/customers/{by_name[0]['id']}/").json()
     assert customer["addresses"][0]["city"] == "São Paulo"
     assert api.get("/api/v1/variants/NOPE/").status_code == 404
+
+
+def test_placing_an_order_costs_the_same_statements_for_3_or_30_lines(api, idem):
+    warehouses = [WarehouseFactory(code=f"W{i}", priority=i) for i in range(4)]
+
+    def statements(line_count: int) -> int:
+        lines = []
+        for _ in range(line_count):
+            variant = VariantFactory()
+            for warehouse in warehouses:
+                StockFactory(variant=variant, warehouse=warehouse, on_hand=100)
+            lines.append((variant.sku, 2))
+        with CaptureQueriesContext(connection) as queries:
+            response = api.post("/api/v1/orders/", order_body(lines), format="json", **idem())
+        assert response.status_code == 201
+        return len(queries)
+
+    statements(1)  # the customer and their address are created on the first order
+    assert statements(3) == statements(30) <= 60
