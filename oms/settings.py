@@ -228,7 +228,9 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 
-if not DEBUG:
+# Served over HTTPS (behind a TLS-terminating proxy): cookies only travel encrypted. On by
+# default without DEBUG; the local compose stack on plain http turns it off.
+if env_bool("USE_HTTPS", not DEBUG):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
