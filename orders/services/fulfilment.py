@@ -167,8 +167,12 @@ def split_shipment(
     return new
 
 
-def _lock_shipment(shipment_id: int) -> tuple[Order, Shipment]:
-    order_id = Shipment.objects.filter(pk=shipment_id).values_list("order_id", flat=True).first()
+def _lock_shipment(shipment_id: int, order_id: int | None = None) -> tuple[Order, Shipment]:
+    """Lock the shipment's order, then the shipment (the order lock always comes first)."""
+    if order_id is None:
+        order_id = (
+            Shipment.objects.filter(pk=shipment_id).values_list("order_id", flat=True).first()
+        )
     if order_id is None:
         raise NotFound(f"Shipment {shipment_id} does not exist.", code="shipment_not_found")
     order = selectors.lock_order(order_id)
@@ -289,38 +293,40 @@ def record_tracking_event(
     """Ingest one carrier scan. Returns (event, created). A repeat of the same carrier event id
     changes nothing; a scan older than the newest one applied is kept in the history but does
     not move the shipment back."""
-    existing = TrackingEvent.objects.filter(
-        carrier=carrier, carrier_event_id=carrier_event_id
-    ).first()
+
+    def already_recorded() -> TrackingEvent | None:
+        return TrackingEvent.objects.filter(
+            carrier=carrier, carrier_event_id=carrier_event_id
+        ).first()
+
+    existing = already_recorded()
     if existing is not None:
         return existing, False
-    shipment_id = (
+    ids = (
         Shipment.objects.filter(carrier=carrier, tracking_number=tracking_number)
-        .values_list("pk", flat=True)
+        .values_list("pk", "order_id")
         .first()
     )
-    if shipment_id is None:
+    if ids is None:
         raise NotFound(
             f"No shipment with {carrier} tracking number {tracking_number}.",
             code="shipment_not_found",
         )
     with transaction.atomic():
-        order, shipment = _lock_shipment(shipment_id)
-        try:
-            with transaction.atomic():
-                event = TrackingEvent.objects.create(
-                    shipment=shipment,
-                    carrier=carrier,
-                    carrier_event_id=carrier_event_id,
-                    status=status,
-                    occurred_at=occurred_at,
-                    location=location[:128],
-                    description=description[:255],
-                )
-        except IntegrityError:  # the same scan, delivered twice at once
-            return TrackingEvent.objects.get(
-                carrier=carrier, carrier_event_id=carrier_event_id
-            ), False
+        order, shipment = _lock_shipment(*ids)
+        # Under the order lock, a concurrent copy of this scan has either committed or waits.
+        existing = already_recorded()
+        if existing is not None:
+            return existing, False
+        event = TrackingEvent.objects.create(
+            shipment=shipment,
+            carrier=carrier,
+            carrier_event_id=carrier_event_id,
+            status=status,
+            occurred_at=occurred_at,
+            location=location[:128],
+            description=description[:255],
+        )
         _apply_scan(order, shipment, event, actor)
     return event, True
 

@@ -67,7 +67,7 @@ def cancel_order(*, order: Order, actor: Actor, reason: str) -> Order:
     OrderLine.objects.bulk_update(lines, ["quantity_cancelled"])
     previous = order.status
     order.status = OS.CANCELLED
-    order.held_from_status = ""
+    order.held_from_status, order.hold_reason = "", ""
     _refresh_totals(order, lines)
     order.save()
     events.record(

@@ -285,8 +285,12 @@ def _create_and_allocate(data: OrderInput, variants: dict[str, Variant], actor: 
     return order
 
 
-def place_order(*, data: OrderInput, actor: Actor) -> Order:
+def place_order(*, data: OrderInput, actor: Actor, await_payment: bool = False) -> Order:
     """Place an order: allocate from the fewest warehouses, authorize payment, confirm.
+
+    With `await_payment` the order stays in pending payment with its stock reserved, for a
+    customer who pays later through a payment link (assisted orders); abandoned ones are
+    cancelled by cancel_abandoned_orders.
 
     Raises ValidationFailed (bad input), Conflict (duplicate external reference),
     InsufficientStock (nothing created) or PaymentFailed (the order exists, cancelled).
@@ -302,6 +306,8 @@ def place_order(*, data: OrderInput, actor: Actor) -> Order:
     ):
         raise _duplicate_reference(data)
     order = _create_and_allocate(data, variants, actor)
+    if await_payment and order.total > 0:
+        return order
     if order.total == 0:
         return confirm_order(order=order, actor=actor)
     payment_input = data.payment or PaymentInput()
@@ -333,6 +339,6 @@ def confirm_order(*, order: Order, actor: Actor) -> Order:
         return order
     order.status = Order.Status.CONFIRMED
     order.save(update_fields=["status", "updated_at"])
-    fulfilment.create_initial_shipments(order=order, actor=actor)
     events.record(order, OrderEvent.Type.CONFIRMED, actor=actor, notify="order.confirmed")
+    fulfilment.create_initial_shipments(order=order, actor=actor)
     return order

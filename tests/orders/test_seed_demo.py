@@ -1,0 +1,114 @@
+"""seed_demo: a believable store made by the real services, consistent, and built only once."""
+
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+from django.contrib.auth import authenticate
+from django.contrib.auth.models import User
+from django.core.management import call_command
+from django.db.models import Count, Sum
+from django.utils import timezone
+
+from notifications.models import OutboxMessage
+from oms.models import ApiClient, hash_token
+from orders.models import (
+    Allocation,
+    Customer,
+    Order,
+    Product,
+    Shipment,
+    Stock,
+    TrackingEvent,
+    Variant,
+    Warehouse,
+)
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+SENT = ["shipped", "in_transit", "out_for_delivery", "delivered", "exception"]
+
+
+@pytest.fixture
+def demo_settings(settings):
+    settings.DEBUG = True  # the demo API client exists only in DEBUG
+    # The documented passwords are what is tested, not the hasher's cost.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    return settings
+
+
+def seed(orders: int = 60) -> str:
+    out = StringIO()
+    call_command("seed_demo", orders=orders, stdout=out)
+    return out.getvalue()
+
+
+def counts() -> dict[str, int]:
+    models = [Warehouse, Product, Variant, Stock, Customer, Order, Shipment, TrackingEvent]
+    counted = {model.__name__: model.objects.count() for model in models}
+    counted["units"] = Stock.objects.aggregate(units=Sum("on_hand"))["units"]
+    counted["users"] = User.objects.count()
+    counted["api_clients"] = ApiClient.objects.count()
+    return counted
+
+
+def test_seed_demo_builds_a_store_in_every_order_status_that_keeps_the_invariants(demo_settings):
+    output = seed()
+
+    assert "refused" not in output  # every planned step was accepted by the services
+    assert Warehouse.objects.count() == 4
+    assert Product.objects.count() >= 50
+    assert Variant.objects.count() >= 150
+    assert Customer.objects.count() >= 250
+    assert Customer.objects.filter(locale="pt-br").exists()
+    statuses = set(Order.objects.values_list("status", flat=True))
+    assert len(statuses) >= 6
+    assert {"delivered", "cancelled", "shipped", "on_hold", "pending_payment"} <= statuses
+    assert Order.objects.count() == 60
+
+    sent = Shipment.objects.filter(status__in=SENT)
+    assert sent.exists()
+    assert not sent.annotate(scans=Count("tracking_events")).filter(scans=0).exists()
+    allocated = dict(
+        Allocation.objects.values("stock_id")
+        .annotate(units=Sum("quantity"))
+        .values_list("stock_id", "units")
+    )
+    for stock in Stock.objects.all():
+        assert 0 <= stock.allocated <= stock.on_hand, stock
+        assert stock.allocated == allocated.get(stock.pk, 0), stock
+
+    for order in Order.objects.filter(status="delivered").prefetch_related("payments"):
+        captured = sum(p.amount_captured - p.amount_refunded for p in order.payments.all())
+        assert captured == order.total, order  # marketplace orders too (external gateway)
+    now = timezone.now()
+    assert not Order.objects.filter(created_at__gt=now).exists()
+    assert not TrackingEvent.objects.filter(occurred_at__gt=now).exists()
+    assert Order.objects.filter(created_at__lt=now - timedelta(days=30)).exists()
+    assert not OutboxMessage.objects.filter(dispatched_at__isnull=True).exists()
+
+    for username, group in [("admin", None), ("supervisor", "supervisor"), ("agent", "agent")]:
+        user = authenticate(username=username, password=f"{username}-demo")
+        assert user is not None and user.is_staff, username
+        assert user.is_superuser == (username == "admin")
+        if group:
+            assert list(user.groups.values_list("name", flat=True)) == [group]
+        assert f"{username}-demo" in output
+    client = ApiClient.objects.get(name="demo-storefront")
+    assert client.is_active
+    assert client.token_hash == hash_token("oms_demo_storefront_token_local_only")
+    assert "oms_demo_storefront_token_local_only" in output
+
+
+def test_seed_demo_run_twice_adds_nothing_and_resets_the_demo_passwords(demo_settings):
+    seed(orders=20)
+    before = counts()
+    agent = User.objects.get(username="agent")
+    agent.set_password("changed-by-someone")
+    agent.save()
+
+    output = seed(orders=20)
+
+    assert counts() == before
+    assert authenticate(username="agent", password="agent-demo") is not None
+    assert "agent-demo" in output
