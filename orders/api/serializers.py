@@ -1,8 +1,10 @@
 """Output serializers for the order core. Read-only shapes; they read only what the selectors
 prefetched, so a response costs a fixed number of queries."""
 
+from drf_spectacular.utils import extend_schema_field, inline_serializer
 from rest_framework import serializers
 
+from orders import money
 from orders.models import (
     Customer,
     Order,
@@ -19,7 +21,30 @@ from orders.models import (
 )
 
 
+@extend_schema_field({"type": "string", "format": "decimal", "example": "30.95"})
+class MoneyField(serializers.Field):
+    """A Decimal amount written with its currency's decimals ("30.95" USD, "3095" JPY).
+
+    The currency is the object's own, or the order's, passed down in the serializer context.
+    """
+
+    def __init__(self, **kwargs):
+        kwargs["read_only"] = True
+        super().__init__(**kwargs)
+
+    def get_attribute(self, instance):
+        currency = getattr(instance, "currency", None) or self.context.get("currency")
+        return super().get_attribute(instance), currency
+
+    def to_representation(self, value) -> str:
+        amount, currency = value
+        return str(money.quantize(amount, currency) if currency else amount)
+
+
 class OrderLineOutput(serializers.ModelSerializer):
+    unit_price = MoneyField()
+    discount = MoneyField()
+
     class Meta:
         model = OrderLine
         fields = [
@@ -39,6 +64,7 @@ class OrderLineOutput(serializers.ModelSerializer):
 
 class PaymentTransactionOutput(serializers.ModelSerializer):
     actor = serializers.CharField(source="actor_label")
+    amount = MoneyField()
 
     class Meta:
         model = PaymentTransaction
@@ -58,6 +84,9 @@ class PaymentTransactionOutput(serializers.ModelSerializer):
 
 class PaymentOutput(serializers.ModelSerializer):
     transactions = PaymentTransactionOutput(many=True)
+    amount_authorized = MoneyField()
+    amount_captured = MoneyField()
+    amount_refunded = MoneyField()
 
     class Meta:
         model = Payment
@@ -124,6 +153,8 @@ class OrderEventOutput(serializers.ModelSerializer):
 
 
 class OrderSummaryOutput(serializers.ModelSerializer):
+    total = MoneyField()
+
     class Meta:
         model = Order
         fields = [
@@ -144,6 +175,7 @@ class OrderDetailOutput(serializers.ModelSerializer):
     customer = serializers.SerializerMethodField()
     placed_by = serializers.SerializerMethodField()
     totals = serializers.SerializerMethodField()
+    shipping_price = MoneyField()
     lines = OrderLineOutput(many=True)
     payments = PaymentOutput(many=True)
     shipments = ShipmentOutput(many=True)
@@ -184,15 +216,30 @@ class OrderDetailOutput(serializers.ModelSerializer):
     def get_placed_by(self, order: Order) -> dict:
         return {"kind": order.placed_by_kind, "label": order.placed_by_label}
 
+    def __init__(self, instance=None, **kwargs):
+        super().__init__(instance, **kwargs)
+        if isinstance(instance, Order):  # nested lines and payments take the order's currency
+            self.context["currency"] = instance.currency
+
+    @extend_schema_field(
+        inline_serializer(
+            "OrderTotals",
+            {
+                name: serializers.CharField()
+                for name in ("subtotal", "discount_total", "shipping_total", "total")
+            },
+        )
+    )
     def get_totals(self, order: Order) -> dict:
-        field = serializers.DecimalField(max_digits=14, decimal_places=3)
         return {
-            name: field.to_representation(getattr(order, name))
+            name: str(money.quantize(getattr(order, name), order.currency))
             for name in ("subtotal", "discount_total", "shipping_total", "total")
         }
 
 
 class VariantOutput(serializers.ModelSerializer):
+    price = MoneyField()
+
     class Meta:
         model = Variant
         fields = ["sku", "name", "price", "currency", "weight_grams", "is_final_sale", "is_active"]

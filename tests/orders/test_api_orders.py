@@ -99,7 +99,7 @@ def test_cancel_one_line_releases_its_stock_and_lowers_the_total(api, idem, two_
     body = response.json()
     assert body["status"] == "confirmed"
     assert body["lines"][0]["quantity_cancelled"] == 1
-    assert body["totals"]["total"] == "55.000"  # 1 x 25 + 1 x 25 + 5 shipping
+    assert body["totals"]["total"] == "55.00"  # 1 x 25 + 1 x 25 + 5 shipping
     assert Stock.objects.get(variant__sku="A").allocated == 1
     assert body["shipments"][0]["lines"][0]["quantity"] == 1
     assert body["timeline"][-1]["type"] == "lines_cancelled"
@@ -164,7 +164,7 @@ def test_a_split_order_ships_from_two_warehouses_and_captures_per_shipment(
     )
     body = api.get(f"/api/v1/orders/{order['number']}/").json()
     assert body["status"] == "partially_shipped"
-    assert body["payments"][0]["amount_captured"] == "130.000"  # 5 x 25 + 5 shipping
+    assert body["payments"][0]["amount_captured"] == "130.00"  # 5 x 25 + 5 shipping
     api.post(
         f"/api/v1/shipments/{shipments['WEST']['number']}/ship/",
         {"carrier": "ups", "tracking_number": "W1"},
@@ -172,7 +172,7 @@ def test_a_split_order_ships_from_two_warehouses_and_captures_per_shipment(
     )
     body = api.get(f"/api/v1/orders/{order['number']}/").json()
     assert body["status"] == "shipped"
-    assert body["payments"][0]["amount_captured"] == body["totals"]["total"] == "180.000"
+    assert body["payments"][0]["amount_captured"] == body["totals"]["total"] == "180.00"
     assert StockMovement.objects.filter(kind="shipment").count() == 2
 
 
@@ -300,3 +300,18 @@ def test_placing_an_order_costs_the_same_statements_for_3_or_30_lines(api, idem)
 
     statements(1)  # the customer and their address are created on the first order
     assert statements(3) == statements(30) <= 60
+
+
+def test_amounts_are_written_with_their_currency_decimals(api, idem, two_warehouses):
+    east, _ = two_warehouses
+    StockFactory(variant=VariantFactory(sku="YEN", currency="JPY", price="2500"), warehouse=east)
+    order = place(api, idem, [("YEN", 2)], currency="JPY", shipping_price="500")
+    assert order["totals"] == {
+        "subtotal": "5000",
+        "discount_total": "0",
+        "shipping_total": "500",
+        "total": "5500",
+    }
+    assert order["lines"][0]["unit_price"] == "2500"
+    assert order["payments"][0]["amount_authorized"] == "5500"
+    assert api.get("/api/v1/orders/").json()["results"][0]["total"] == "5500"

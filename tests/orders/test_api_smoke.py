@@ -13,7 +13,7 @@ def test_place_ship_track_deliver_an_order_through_the_api(api, idem, stocked_va
     assert response.status_code == 201, response.json()
     body = response.json()
     assert body["status"] == "confirmed"
-    assert body["totals"]["total"] == "55.000"
+    assert body["totals"]["total"] == "55.00"
     shipment = body["shipments"][0]["number"]
 
     response = api.post(

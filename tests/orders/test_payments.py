@@ -248,7 +248,7 @@ def test_shipping_a_split_order_captures_each_parcel_and_the_captures_sum_to_the
     api, idem, stocked_variant
 ):
     placed = place(api, idem, [("TEE-M", 7)])  # 5 from EAST + 2 from WEST
-    assert placed["totals"]["total"] == "180.000"
+    assert placed["totals"]["total"] == "180.00"
     east, west = sorted(placed["shipments"], key=lambda s: s["warehouse"])
     payment = Payment.objects.get(order__number=placed["number"])
 
