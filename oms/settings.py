@@ -131,7 +131,23 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
+# Reliability (https://docs.celeryq.dev/en/stable/userguide/tasks.html#retrying and the
+# "Reliability" FAQ): acknowledge after the task ran, so a task lost with its worker is
+# redelivered; take one task at a time; bound every task's time.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SOFT_TIME_LIMIT = 50
+CELERY_TASK_TIME_LIMIT = 60
+# Redis redelivers an unacknowledged task after the visibility timeout: longer than any task
+# runs or waits (no task is scheduled with a countdown; retries wait in the database).
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# Publishing must fail fast when Redis is down: the outbox keeps the work and the sweep resends.
+CELERY_TASK_PUBLISH_RETRY = False
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
+    "sweep-outbox": {"task": "notifications.tasks.sweep_outbox", "schedule": timedelta(seconds=15)},
     "purge-expired-idempotency-keys": {
         "task": "oms.tasks.purge_expired_idempotency_keys",
         "schedule": timedelta(hours=1),
@@ -194,6 +210,8 @@ IDEMPOTENCY_KEY_TTL = timedelta(hours=int(os.environ.get("IDEMPOTENCY_KEY_TTL_HO
 IDEMPOTENCY_LOCK_TIMEOUT = timedelta(seconds=60)
 
 # --- Domain -----------------------------------------------------------------------------------
+# Where customers reach this site: links in emails are built on it.
+OMS_PUBLIC_URL = os.environ.get("OMS_PUBLIC_URL", "http://127.0.0.1:8000")
 OMS_PAYMENT_GATEWAY = os.environ.get("OMS_PAYMENT_GATEWAY", "sandbox")
 OMS_DEFAULT_CURRENCY = os.environ.get("OMS_DEFAULT_CURRENCY", "USD")
 
@@ -217,6 +235,7 @@ MAILERS = {
         },
     }
 }
+OMS_EMAIL_DOMAIN = os.environ.get("OMS_EMAIL_DOMAIN", "oms.local")  # for Message-ID headers
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "orders@oms.local")
 
 LOGGING = {

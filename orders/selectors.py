@@ -6,6 +6,7 @@ from datetime import datetime
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
+from notifications import selectors as notification_selectors
 from oms.exceptions import NotFound
 from orders.models import (
     Allocation,
@@ -69,9 +70,11 @@ def get_order_detail(number: str) -> Order:
         Prefetch("events", queryset=OrderEvent.objects.order_by("created_at", "id")),
     )
     try:
-        return queryset.get(number=number)
+        order = queryset.get(number=number)
     except Order.DoesNotExist:
         raise NotFound(f"Order {number} does not exist.", code="order_not_found") from None
+    order.notifications_sent = list(notification_selectors.deliveries_for("order", number)[:100])
+    return order
 
 
 def list_orders(
@@ -177,3 +180,25 @@ def get_customer(customer_id: int) -> Customer:
         raise NotFound(
             f"Customer {customer_id} does not exist.", code="customer_not_found"
         ) from None
+
+
+def get_order_for_tracking(number: str) -> Order:
+    """What the customer's tracking page shows: lines, shipments and their scans."""
+    queryset = Order.objects.prefetch_related(
+        "lines",
+        Prefetch(
+            "shipments",
+            queryset=Shipment.objects.exclude(status=Shipment.Status.CANCELLED)
+            .select_related("warehouse")
+            .prefetch_related(
+                "lines__line",
+                Prefetch(
+                    "tracking_events", queryset=TrackingEvent.objects.order_by("-occurred_at")
+                ),
+            ),
+        ),
+    )
+    try:
+        return queryset.get(number=number)
+    except Order.DoesNotExist:
+        raise NotFound(f"Order {number} does not exist.", code="order_not_found") from None

@@ -52,6 +52,21 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
+@pytest.fixture(autouse=True)
+def tasks_run_inline(request, settings):
+    """Tasks run in-process unless a test starts a real worker (marker `real_worker`): a test
+    must never leave messages on the shared Redis broker for another test's worker to find."""
+    from oms.celery import app
+
+    if "real_worker" in request.keywords:
+        yield
+        return
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous
+
+
 @pytest.fixture
 def system_actor() -> Actor:
     return Actor.system("tests")

@@ -171,6 +171,18 @@ class OrderSummaryOutput(serializers.ModelSerializer):
         ]
 
 
+class NotificationOutput(serializers.Serializer):
+    event_type = serializers.CharField()
+    channel = serializers.CharField()
+    target = serializers.CharField()
+    status = serializers.CharField()
+    detail = serializers.CharField()
+    attempts = serializers.IntegerField()
+    last_error = serializers.CharField()
+    sent_at = serializers.DateTimeField()
+    created_at = serializers.DateTimeField()
+
+
 class OrderDetailOutput(serializers.ModelSerializer):
     customer = serializers.SerializerMethodField()
     placed_by = serializers.SerializerMethodField()
@@ -180,6 +192,7 @@ class OrderDetailOutput(serializers.ModelSerializer):
     payments = PaymentOutput(many=True)
     shipments = ShipmentOutput(many=True)
     timeline = OrderEventOutput(many=True, source="events")
+    notifications = NotificationOutput(many=True, source="notifications_sent")
 
     class Meta:
         model = Order
@@ -208,6 +221,7 @@ class OrderDetailOutput(serializers.ModelSerializer):
             "payments",
             "shipments",
             "timeline",
+            "notifications",
         ]
 
     def get_customer(self, order: Order) -> dict:

@@ -4,6 +4,7 @@ from typing import Any
 
 from notifications import services as outbox
 from oms.actors import Actor
+from orders import links
 from orders.models import Order, OrderEvent
 
 
@@ -15,10 +16,13 @@ def order_payload(order: Order) -> dict[str, Any]:
         "channel": order.channel,
         "external_reference": order.external_reference,
         "email": order.email,
+        "phone": order.phone,
+        "customer_name": order.shipping_address.get("name", ""),
         "locale": order.locale,
         "currency": order.currency,
         "total": order.total,
         "promised_delivery_date": order.promised_delivery_date,
+        "tracking_url": links.tracking_url(order.number),
     }
 
 

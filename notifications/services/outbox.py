@@ -1,5 +1,4 @@
-"""Writes on the outbox. Domain services call `emit` inside their transaction; delivery is the
-dispatcher's job, never the caller's."""
+"""Writing outbox messages, and kicking the dispatcher once the transaction commits."""
 
 import json
 from typing import Any
@@ -18,13 +17,18 @@ def emit(
     payload: dict[str, Any],
     version: int = 1,
 ) -> OutboxMessage:
-    """Record a domain event in the outbox. Must run inside the transaction of the change."""
+    """Record a domain event in the outbox. Must run inside the transaction of the change: the
+    message exists exactly when the change does, and the dispatcher is kicked after commit."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("emit() must run inside the transaction that makes the change")
-    return OutboxMessage.objects.create(
+    message = OutboxMessage.objects.create(
         event_type=event_type,
         payload_version=version,
         aggregate_type=aggregate_type,
         aggregate_id=str(aggregate_id),
         payload=json.loads(json.dumps(payload, cls=DjangoJSONEncoder)),
     )
+    from notifications.services.dispatch import kick
+
+    transaction.on_commit(lambda: kick(message.pk))
+    return message
