@@ -235,6 +235,10 @@ MAILERS = {
         },
     }
 }
+# Webhook targets on private, loopback or link-local networks are refused (SSRF) unless allowed:
+# on in development and tests, off in production.
+OMS_WEBHOOKS_ALLOW_PRIVATE_TARGETS = env_bool("OMS_WEBHOOKS_ALLOW_PRIVATE_TARGETS", DEBUG)
+OMS_WEBHOOK_TIMEOUT_SECONDS = 10
 OMS_EMAIL_DOMAIN = os.environ.get("OMS_EMAIL_DOMAIN", "oms.local")  # for Message-ID headers
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "orders@oms.local")
 
