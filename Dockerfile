@@ -44,6 +44,8 @@ ENV DEBUG=false \
     WEB_CONCURRENCY=2
 USER oms
 EXPOSE 8000
+# Open event streams would hold a shutdown forever: browsers reconnect with Last-Event-ID, so
+# 5 s of grace is enough.
 # sh -c so WEB_CONCURRENCY is read when the container starts; exec replaces the shell, so uvicorn
 # runs as PID 1 and receives SIGTERM from `docker stop` directly.
-CMD ["sh", "-c", "exec uvicorn oms.asgi:application --host 0.0.0.0 --port 8000 --workers ${WEB_CONCURRENCY:-2}"]
+CMD ["sh", "-c", "exec uvicorn oms.asgi:application --host 0.0.0.0 --port 8000 --workers ${WEB_CONCURRENCY:-2} --timeout-graceful-shutdown 5"]

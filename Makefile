@@ -43,7 +43,7 @@ run: install ## Migrate, compile translations, seed demo data and serve on http:
 	$(BIN)/python manage.py migrate --noinput
 	@$(MAKE) --no-print-directory messages
 	$(BIN)/python manage.py seed_demo
-	$(BIN)/uvicorn oms.asgi:application --host $(BIND) --port $(PORT)
+	$(BIN)/uvicorn oms.asgi:application --host $(BIND) --port $(PORT) --timeout-graceful-shutdown 5
 
 # Compiles .po files when the project has any locale directory; skipped (with a warning) when
 # gettext's msgfmt is missing, so `make run` still works on a bare machine.

@@ -46,6 +46,10 @@ EVENTS: dict[str, EventSpec] = {
         EventSpec("shipment.shipped", "A parcel was handed to the carrier.", email=True),
         EventSpec("shipment.in_transit", "The carrier scanned the parcel on its way."),
         EventSpec(
+            "shipment.scanned",
+            "A carrier scan that did not change the parcel's status (a hub, a late scan).",
+        ),
+        EventSpec(
             "shipment.out_for_delivery",
             "The parcel is out for delivery today.",
             essential=False,

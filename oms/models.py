@@ -15,6 +15,7 @@ class Scope(models.TextChoices):
     CATALOG_READ = "catalog:read", _("Read products, variants, warehouses and stock")
     STOCK_WRITE = "stock:write", _("Adjust stock")
     CUSTOMERS_READ = "customers:read", _("Read and search customers")
+    WEBHOOKS_MANAGE = "webhooks:manage", _("Manage webhook endpoints and replay deliveries")
 
 
 TOKEN_PREFIX = "oms_"

@@ -133,19 +133,34 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 # Reliability (https://docs.celeryq.dev/en/stable/userguide/tasks.html#retrying and the
 # "Reliability" FAQ): acknowledge after the task ran, so a task lost with its worker is
-# redelivered; take one task at a time; bound every task's time.
+# redelivered (at once when a pool process dies, after the visibility timeout below when the
+# whole worker does); take one task at a time; bound every task's time.
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = 50
 CELERY_TASK_TIME_LIMIT = 60
+# A task running when the worker loses Redis finishes rather than being killed half-way: every
+# task is safe to run twice, and its lost ack only means Redis hands it out again as a no-op.
+# (Celery warns at each connection loss that 6.0 will cancel such tasks by default.)
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 # Redis redelivers an unacknowledged task after the visibility timeout: longer than any task
-# runs or waits (no task is scheduled with a countdown; retries wait in the database).
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# runs or waits (a task's retry countdown is at most a few minutes, see oms/task_base.py). A
+# whole worker killed mid-task is redelivered only then; the outbox sweep does not wait for it.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600")),
+    # A Redis that hangs instead of refusing would block a publish (and the request making it)
+    # forever: kombu waits without limit unless told (its Redis transport docs, socket_timeout).
+    "socket_timeout": 5,
+}
 # Publishing must fail fast when Redis is down: the outbox keeps the work and the sweep resends.
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Workers and beat outlive any Redis outage: by default a worker gives up (exits) after 100 tries,
+# about 45 minutes. Celery spaces the tries 2, 4, 6... up to 30 s apart, so a worker may take
+# that long to notice Redis is back.
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 CELERY_BEAT_SCHEDULE = {
     "sweep-outbox": {"task": "notifications.tasks.sweep_outbox", "schedule": timedelta(seconds=15)},
     "purge-expired-idempotency-keys": {
@@ -160,11 +175,20 @@ CELERY_BEAT_SCHEDULE = {
         "task": "orders.tasks.cancel_abandoned_orders",
         "schedule": timedelta(minutes=5),
     },
+    "apply-pending-tracking-events": {
+        "task": "orders.tasks.apply_pending_tracking_events",
+        "schedule": timedelta(seconds=30),
+    },
+    "detect-delays": {"task": "orders.tasks.detect_delays", "schedule": timedelta(minutes=15)},
 }
 # An order still waiting for its payment after this long lost its placing request: cancel it.
 OMS_ABANDONED_ORDER_AFTER = timedelta(minutes=15)
 # A gateway call still pending after this long is retried with its original idempotency key.
 OMS_PAYMENT_RETRY_AFTER = timedelta(minutes=5)
+# A carrier scan stored this long ago and still not applied lost its task: the sweep applies it.
+OMS_TRACKING_APPLY_GRACE = timedelta(seconds=30)
+# A parcel with the carrier and no scan for this long has stalled: the customer is told.
+OMS_STALLED_AFTER = timedelta(hours=float(os.environ.get("OMS_STALLED_AFTER_HOURS", "48")))
 
 # --- API --------------------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -102,8 +102,17 @@ class OrderEventInline(admin.TabularInline):
 
 @admin.register(Order)
 class OrderAdmin(admin.ModelAdmin):
-    list_display = ["number", "status", "channel", "email", "total", "currency", "created_at"]
-    list_filter = ["status", "channel"]
+    list_display = [
+        "number",
+        "status",
+        "channel",
+        "email",
+        "total",
+        "currency",
+        "needs_attention",
+        "created_at",
+    ]
+    list_filter = ["status", "channel", "needs_attention"]
     search_fields = ["number", "email", "external_reference"]
     readonly_fields = [f.name for f in Order._meta.fields]
     inlines = [OrderLineInline, OrderEventInline]
@@ -111,8 +120,16 @@ class OrderAdmin(admin.ModelAdmin):
 
 @admin.register(Shipment)
 class ShipmentAdmin(admin.ModelAdmin):
-    list_display = ["number", "status", "warehouse", "carrier", "tracking_number", "shipped_at"]
-    list_filter = ["status", "carrier", "warehouse"]
+    list_display = [
+        "number",
+        "status",
+        "warehouse",
+        "carrier",
+        "tracking_number",
+        "shipped_at",
+        "delay_reason",
+    ]
+    list_filter = ["status", "carrier", "warehouse", "delay_reason"]
     search_fields = ["number", "tracking_number"]
     readonly_fields = [f.name for f in Shipment._meta.fields]
 

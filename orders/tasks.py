@@ -14,3 +14,18 @@ def cancel_abandoned_orders() -> int:
 @shared_task
 def resume_pending_payment_transactions() -> int:
     return services.resume_pending_transactions(older_than=settings.OMS_PAYMENT_RETRY_AFTER)
+
+
+@shared_task
+def apply_tracking_event(event_id: int) -> None:
+    services.apply_tracking_event(event_id=int(event_id))
+
+
+@shared_task
+def apply_pending_tracking_events() -> int:
+    return services.apply_pending_tracking_events(older_than=settings.OMS_TRACKING_APPLY_GRACE)
+
+
+@shared_task
+def detect_delays() -> dict:
+    return services.detect_delays()

@@ -8,11 +8,13 @@ deduplicate. Broker outages lose nothing: the periodic sweep finds what the kick
 """
 
 import logging
+import time
 from datetime import timedelta
 
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from kombu.exceptions import OperationalError as BrokerError
 
 from notifications import channels
 from notifications.models import Delivery, OutboxMessage
@@ -39,12 +41,25 @@ SWEEP_GRACE = timedelta(seconds=10)  # younger messages are the kick's to dispat
 SWEEP_BATCH = 500
 
 
+# After a failed publish this process stops trying for a while: with the broker down each try
+# costs the caller the connection or socket timeout (2-5 s), so 1,000 kicks would take half an
+# hour or more, and the sweep finds the work anyway.
+BROKER_PAUSE_SECONDS = 10.0
+_broker_down_until = 0.0  # time.monotonic(); a race between threads only costs one more try
+
+
 def _enqueue(task_name: str, object_id) -> None:
     """Queue a task; if the broker is down, say so and let the sweep find the work later."""
+    global _broker_down_until
     from notifications import tasks
 
+    if time.monotonic() < _broker_down_until:
+        return
     try:
         getattr(tasks, task_name).delay(str(object_id))
+    except BrokerError as exc:
+        _broker_down_until = time.monotonic() + BROKER_PAUSE_SECONDS
+        logger.warning("notifications.broker_down", extra={"task": task_name, "error": str(exc)})
     except Exception as exc:  # noqa: BLE001 - any broker failure must not fail the caller
         logger.warning("notifications.enqueue_failed", extra={"task": task_name, "error": str(exc)})
 

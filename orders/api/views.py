@@ -6,7 +6,13 @@ from decimal import Decimal
 from django.conf import settings
 from django.db.models import Prefetch
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    inline_serializer,
+)
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
@@ -316,6 +322,9 @@ class ShipmentShipApi(APIView):
 
 
 class TrackingEventCreateApi(APIView):
+    """Carrier scans are stored at once and applied by a worker: the carrier gets its answer
+    without waiting for the order's lock, and a burst of scans never slows the API down."""
+
     required_scopes = {"POST": [Scope.TRACKING_WRITE]}
 
     class TrackingInput(serializers.Serializer):
@@ -333,24 +342,59 @@ class TrackingEventCreateApi(APIView):
             max_length=255, required=False, allow_blank=True, default=""
         )
 
+    class TrackingEventAcceptedOutput(serializers.Serializer):
+        id = serializers.IntegerField(help_text="The stored scan's id.")
+        status = serializers.SerializerMethodField(
+            help_text="accepted: stored, a worker applies it to the shipment shortly; "
+            "applied: the shipment and the order reflect it."
+        )
+        shipment = serializers.CharField(source="shipment.number", help_text="Shipment number.")
+        carrier = serializers.CharField()
+        event_id = serializers.CharField(source="carrier_event_id")
+        carrier_status = serializers.CharField(source="status", help_text="The scan's status.")
+        occurred_at = serializers.DateTimeField()
+        received_at = serializers.DateTimeField()
+        applied_at = serializers.DateTimeField(allow_null=True)
+
+        @extend_schema_field(serializers.ChoiceField(choices=["accepted", "applied"]))
+        def get_status(self, event: TrackingEvent) -> str:
+            return "applied" if event.applied_at else "accepted"
+
     @extend_schema(
         request=TrackingInput,
-        responses={201: ShipmentOutput, 200: ShipmentOutput, **ERRORS},
+        responses={
+            202: OpenApiResponse(
+                TrackingEventAcceptedOutput, description="Stored; applied by a worker shortly."
+            ),
+            200: OpenApiResponse(
+                TrackingEventAcceptedOutput,
+                description="A repeat of a stored scan: nothing changed.",
+            ),
+            **ERRORS,
+        },
         summary="Post a carrier scan (idempotent by carrier + event_id; any order of arrival)",
+        description="The scan is stored and answered with 202 Accepted; a worker then applies it "
+        "to the shipment and the order (and notifies the customer). A scan with an event_id "
+        "already stored for the carrier answers 200 with the stored scan and changes nothing. "
+        "Scans may arrive in any order: an older scan is kept in the history but never moves "
+        "the shipment back. An unknown carrier + tracking number is refused with 404 and "
+        "nothing is stored.",
     )
     def post(self, request):
         data = self.TrackingInput(data=request.data)
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
         event, created = services.record_tracking_event(
-            carrier_event_id=values.pop("event_id"), actor=actor_for(request), **values
+            carrier_event_id=values.pop("event_id"),
+            actor=actor_for(request),
+            apply=False,
+            **values,
         )
-        shipment = selectors.get_shipment_detail(
-            Shipment.objects.only("number").get(pk=event.shipment_id).number
-        )
+        # Read again: the worker may have applied it already (inline when there is no broker).
+        event = TrackingEvent.objects.select_related("shipment").get(pk=event.pk)
         return Response(
-            ShipmentOutput(shipment).data,
-            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+            self.TrackingEventAcceptedOutput(event).data,
+            status=status.HTTP_202_ACCEPTED if created else status.HTTP_200_OK,
         )
 
 

@@ -5,6 +5,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from oms.actors import ActorFields
+
 
 class Allocation(models.Model):
     """Units of a line reserved in one warehouse and not yet shipped."""
@@ -38,6 +40,12 @@ class ShipmentStatus(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
 
 
+class DelayReason(models.TextChoices):
+    LATE = "late", _("Late against its promised date")
+    STALLED = "stalled", _("No carrier scan for too long")
+    EXCEPTION = "exception", _("Carrier exception")
+
+
 SS = ShipmentStatus
 IN_WAREHOUSE = frozenset({SS.PENDING, SS.PICKING, SS.PACKED})
 WITH_CARRIER = frozenset({SS.SHIPPED, SS.IN_TRANSIT, SS.OUT_FOR_DELIVERY, SS.EXCEPTION})
@@ -59,6 +67,7 @@ SHIPMENT_TRANSITIONS: dict[str, frozenset[str]] = {
 
 class Shipment(models.Model):
     Status = ShipmentStatus
+    DelayReason = DelayReason
 
     order = models.ForeignKey("orders.Order", on_delete=models.CASCADE, related_name="shipments")
     warehouse = models.ForeignKey("orders.Warehouse", on_delete=models.PROTECT, related_name="+")
@@ -75,6 +84,12 @@ class Shipment(models.Model):
     delivered_at = models.DateTimeField(null=True, blank=True)
     # The carrier time of the newest scan applied, to ignore older scans arriving late.
     last_tracking_at = models.DateTimeField(null=True, blank=True)
+    # Set once, by services.delays.detect_delays, when the parcel was found late, stalled or in
+    # exception: the customer is told once per shipment.
+    delayed_at = models.DateTimeField(_("delayed since"), null=True, blank=True)
+    delay_reason = models.CharField(
+        _("delay reason"), max_length=16, choices=DelayReason.choices, blank=True
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -91,10 +106,24 @@ class Shipment(models.Model):
                 condition=~Q(tracking_number=""),
                 name="shipment_tracking_number_per_carrier",
             ),
+            models.CheckConstraint(
+                condition=(Q(delayed_at__isnull=True) & Q(delay_reason=""))
+                | (Q(delayed_at__isnull=False) & Q(delay_reason__in=DelayReason.values)),
+                name="shipment_delay_reason_with_delayed_at",
+            ),
         ]
         indexes = [
             models.Index(fields=["tracking_number"], name="shipment_tracking_idx"),
             models.Index(fields=["status", "carrier"], name="shipment_status_carrier_idx"),
+            # The delay watch reads only parcels with the carrier and not yet flagged: a small,
+            # moving set, whatever the size of the shipment history.
+            models.Index(
+                fields=["id"],
+                condition=Q(
+                    status__in=sorted(s.value for s in WITH_CARRIER), delayed_at__isnull=True
+                ),
+                name="shipment_delay_watch_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -122,8 +151,12 @@ class ShipmentLine(models.Model):
         ]
 
 
-class TrackingEvent(models.Model):
-    """A carrier scan. Idempotent by (carrier, carrier_event_id); may arrive out of order."""
+class TrackingEvent(ActorFields):
+    """A carrier scan. Idempotent by (carrier, carrier_event_id); may arrive out of order.
+
+    Stored first (the actor is who posted it), applied to the shipment later by a worker:
+    `applied_at` is set once it has been.
+    """
 
     class Status(models.TextChoices):
         LABEL_CREATED = "label_created", _("Label created")
@@ -142,6 +175,7 @@ class TrackingEvent(models.Model):
     location = models.CharField(max_length=128, blank=True)
     occurred_at = models.DateTimeField()
     received_at = models.DateTimeField(auto_now_add=True)
+    applied_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("tracking event")
@@ -152,4 +186,12 @@ class TrackingEvent(models.Model):
                 fields=["carrier", "carrier_event_id"], name="trackingevent_carrier_event"
             )
         ]
-        indexes = [models.Index(fields=["shipment", "occurred_at"], name="tracking_shipment_idx")]
+        indexes = [
+            models.Index(fields=["shipment", "occurred_at"], name="tracking_shipment_idx"),
+            # The sweep's work list: scans stored but not applied yet (normally none).
+            models.Index(
+                fields=["received_at"],
+                condition=Q(applied_at__isnull=True),
+                name="tracking_unapplied_idx",
+            ),
+        ]

@@ -97,6 +97,10 @@ class Order(models.Model):
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="follow_up_orders"
     )
     note = models.TextField(_("note"), blank=True)
+    # Raised by the system (a delayed shipment) for the console's queue; a CSR clears it.
+    needs_attention = models.BooleanField(_("needs attention"), default=False)
+    attention_reason = models.CharField(_("attention reason"), max_length=255, blank=True)
+    attention_at = models.DateTimeField(_("needs attention since"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -121,6 +125,12 @@ class Order(models.Model):
             models.Index(fields=["created_at"], name="order_created_idx"),
             models.Index(fields=["external_reference"], name="order_external_ref_idx"),
             models.Index(fields=["customer", "-id"], name="order_customer_idx"),
+            # The console's attention queue, oldest first; few orders are ever in it.
+            models.Index(
+                fields=["attention_at"],
+                condition=Q(needs_attention=True),
+                name="order_attention_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -203,6 +213,8 @@ class OrderEvent(ActorFields):
         TRACKING = "tracking", _("Carrier scan")
         DELIVERED = "delivered", _("Shipment delivered")
         SHIPMENT_EXCEPTION = "shipment_exception", _("Shipment exception")
+        DELAYED = "delayed", _("Shipment delayed")
+        ATTENTION_CLEARED = "attention_cleared", _("Attention cleared")
         STATUS_CHANGED = "status_changed", _("Status changed")
         NOTE = "note", _("Note")
 

@@ -1,8 +1,11 @@
 """Every write of the order core, one function per business action. Import from here."""
 
 from orders.services.customers import get_or_create_customer
+from orders.services.delays import clear_order_attention, detect_delays
 from orders.services.fulfilment import (
     advance_shipment,
+    apply_pending_tracking_events,
+    apply_tracking_event,
     record_tracking_event,
     ship_shipment,
     split_shipment,
@@ -32,10 +35,14 @@ __all__ = [
     "PaymentInput",
     "adjust_stock",
     "advance_shipment",
+    "apply_pending_tracking_events",
+    "apply_tracking_event",
     "cancel_abandoned_orders",
     "cancel_lines",
     "cancel_order",
+    "clear_order_attention",
     "confirm_order",
+    "detect_delays",
     "get_or_create_customer",
     "hold_order",
     "place_order",

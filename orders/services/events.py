@@ -4,7 +4,7 @@ from typing import Any
 
 from notifications import services as outbox
 from oms.actors import Actor
-from orders import links
+from orders import links, money
 from orders.models import Order, OrderEvent
 
 
@@ -20,7 +20,7 @@ def order_payload(order: Order) -> dict[str, Any]:
         "customer_name": order.shipping_address.get("name", ""),
         "locale": order.locale,
         "currency": order.currency,
-        "total": order.total,
+        "total": money.quantize(order.total, order.currency),
         "promised_delivery_date": order.promised_delivery_date,
         "tracking_url": links.tracking_url(order.number),
     }

@@ -1,14 +1,23 @@
 """Shipments: one per warehouse at confirmation, split into parcels on request, picked, packed,
-shipped; carrier tracking events move them on; the order's status follows its shipments."""
+shipped; carrier scans are stored as they arrive and applied by a worker, moving them on; the
+order's status follows its shipments."""
 
+import logging
 from collections import defaultdict
 from datetime import datetime, timedelta
+from functools import partial
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from oms.actors import Actor
-from oms.exceptions import Conflict, InvalidTransition, NotFound, ValidationFailed
+from oms.exceptions import (
+    Conflict,
+    DomainError,
+    InvalidTransition,
+    NotFound,
+    ValidationFailed,
+)
 from orders import selectors
 from orders.models import (
     Allocation,
@@ -22,6 +31,8 @@ from orders.models import (
 )
 from orders.models.fulfilment import IN_WAREHOUSE, WITH_CARRIER
 from orders.services import events, inventory, payments
+
+logger = logging.getLogger(__name__)
 
 SS = Shipment.Status
 OS = Order.Status
@@ -289,46 +300,136 @@ def record_tracking_event(
     location: str = "",
     description: str = "",
     actor: Actor,
+    apply: bool = True,
 ) -> tuple[TrackingEvent, bool]:
-    """Ingest one carrier scan. Returns (event, created). A repeat of the same carrier event id
-    changes nothing; a scan older than the newest one applied is kept in the history but does
-    not move the shipment back."""
+    """Ingest one carrier scan. Returns (event, created).
 
-    def already_recorded() -> TrackingEvent | None:
-        return TrackingEvent.objects.filter(
-            carrier=carrier, carrier_event_id=carrier_event_id
-        ).first()
+    The scan is stored first; a repeat of the same carrier event id returns the stored one and
+    changes nothing. With `apply` (direct callers: the demo, scripts) the scan also moves the
+    shipment at once; without it (the API) a worker applies it after commit, and the periodic
+    sweep applies what the worker never got. An unknown parcel is refused before anything is
+    stored."""
+    with transaction.atomic():
+        event, created = _store_scan(
+            carrier=carrier,
+            tracking_number=tracking_number,
+            carrier_event_id=carrier_event_id,
+            status=status,
+            occurred_at=occurred_at,
+            location=location,
+            description=description,
+            actor=actor,
+        )
+        if apply:
+            if event.applied_at is None:
+                event = apply_tracking_event(event_id=event.pk) or event
+        elif created:
+            transaction.on_commit(partial(_enqueue_apply, event.pk))
+    return event, created
 
-    existing = already_recorded()
+
+def _store_scan(
+    *,
+    carrier: str,
+    tracking_number: str,
+    carrier_event_id: str,
+    status: str,
+    occurred_at: datetime,
+    location: str,
+    description: str,
+    actor: Actor,
+) -> tuple[TrackingEvent, bool]:
+    """Keep the scan. No order lock: the unique (carrier, carrier_event_id) settles races."""
+    existing = TrackingEvent.objects.filter(
+        carrier=carrier, carrier_event_id=carrier_event_id
+    ).first()
     if existing is not None:
         return existing, False
-    ids = (
+    shipment_id = (
         Shipment.objects.filter(carrier=carrier, tracking_number=tracking_number)
-        .values_list("pk", "order_id")
+        .values_list("pk", flat=True)
         .first()
     )
-    if ids is None:
+    if shipment_id is None:
         raise NotFound(
             f"No shipment with {carrier} tracking number {tracking_number}.",
             code="shipment_not_found",
         )
-    with transaction.atomic():
-        order, shipment = _lock_shipment(*ids)
-        # Under the order lock, a concurrent copy of this scan has either committed or waits.
-        existing = already_recorded()
-        if existing is not None:
-            return existing, False
-        event = TrackingEvent.objects.create(
-            shipment=shipment,
-            carrier=carrier,
-            carrier_event_id=carrier_event_id,
-            status=status,
-            occurred_at=occurred_at,
-            location=location[:128],
-            description=description[:255],
-        )
-        _apply_scan(order, shipment, event, actor)
+    try:
+        with transaction.atomic():
+            event = TrackingEvent.objects.create(
+                shipment_id=shipment_id,
+                carrier=carrier,
+                carrier_event_id=carrier_event_id,
+                status=status,
+                occurred_at=occurred_at,
+                location=location[:128],
+                description=description[:255],
+                **actor.as_fields(),
+            )
+    except IntegrityError:
+        # A concurrent copy of this scan committed first: answer with it.
+        return TrackingEvent.objects.get(carrier=carrier, carrier_event_id=carrier_event_id), False
     return event, True
+
+
+def _enqueue_apply(event_id: int) -> None:
+    """Queue the worker that applies the scan; if the broker is down, the scan is kept and the
+    sweep (apply_pending_tracking_events) applies it later, so the request still succeeds."""
+    from orders import tasks
+
+    try:
+        tasks.apply_tracking_event.delay(event_id)
+    except Exception as exc:  # noqa: BLE001 - any broker failure must not fail the caller
+        logger.warning(
+            "orders.tracking_enqueue_failed", extra={"event_id": event_id, "error": str(exc)}
+        )
+
+
+@transaction.atomic
+def apply_tracking_event(*, event_id: int) -> TrackingEvent | None:
+    """Apply a stored scan to its shipment and order, under the order lock. Safe to run twice
+    (an applied scan is left alone) and in any order of arrival (see _apply_scan). Returns
+    None when the scan no longer exists."""
+    ids = (
+        TrackingEvent.objects.filter(pk=event_id)
+        .values_list("shipment_id", "shipment__order_id")
+        .first()
+    )
+    if ids is None:
+        return None
+    order, shipment = _lock_shipment(*ids)
+    # Every apply takes the order lock first, so this read cannot race another apply.
+    event = TrackingEvent.objects.get(pk=event_id)
+    if event.applied_at is not None:
+        return event
+    _apply_scan(order, shipment, event, event.actor)
+    event.applied_at = timezone.now()
+    event.save(update_fields=["applied_at"])
+    return event
+
+
+def apply_pending_tracking_events(*, older_than: timedelta, limit: int = 500) -> int:
+    """Apply scans stored more than `older_than` ago and still not applied (their task was
+    lost: broker down, worker died). Oldest carrier time first. Returns how many it went
+    through (a scan a worker applied meanwhile is left as it is)."""
+    cutoff = timezone.now() - older_than
+    pending = list(
+        TrackingEvent.objects.filter(applied_at__isnull=True, received_at__lt=cutoff)
+        .order_by("occurred_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    applied = 0
+    for event_id in pending:
+        try:
+            applied += apply_tracking_event(event_id=event_id) is not None
+        except DomainError as exc:  # one bad scan must not hold up the others
+            logger.error(
+                "orders.tracking_apply_failed", extra={"event_id": event_id, "code": exc.code}
+            )
+    if pending:
+        logger.info("orders.tracking_sweep", extra={"pending": len(pending), "applied": applied})
+    return applied
 
 
 def _apply_scan(order: Order, shipment: Shipment, event: TrackingEvent, actor: Actor) -> None:
@@ -356,7 +457,10 @@ def _apply_scan(order: Order, shipment: Shipment, event: TrackingEvent, actor: A
         "description": event.description,
     }
     if not moves:
-        events.record(order, OrderEvent.Type.TRACKING, actor=actor, data=data)
+        # Still news for the customer's live page and for integrators: every scan is an event.
+        events.record(
+            order, OrderEvent.Type.TRACKING, actor=actor, data=data, notify="shipment.scanned"
+        )
         return
     event_type = {
         SS.DELIVERED: OrderEvent.Type.DELIVERED,

@@ -13,7 +13,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from oms.actors import Actor
-from orders import pricing
+from orders import money, pricing
 from orders.gateways import GatewayError, GatewayResult, get_gateway
 from orders.models import Order, OrderEvent, OrderLine, Payment, PaymentTransaction
 from orders.services import events
@@ -82,7 +82,10 @@ def authorize_order_payment(*, order: Order, gateway: str, token: str, actor: Ac
                 else OrderEvent.Type.PAYMENT_FAILED,
                 actor=actor,
                 reason=result.error_code,
-                data={"amount": order.total, "method": payment.method_label},
+                data={
+                    "amount": money.quantize(order.total, order.currency),
+                    "method": payment.method_label,
+                },
                 notify=None if result.is_success else "payment.failed",
             )
     return Outcome(result.is_success, result.error_code, result.error_message)
@@ -202,7 +205,10 @@ def _apply(plan: Plan, result: GatewayResult, actor: Actor) -> None:
             event_type,
             actor=actor,
             reason=txn.reason,
-            data={"amount": plan.amount, "method": payment.method_label},
+            data={
+                "amount": money.quantize(plan.amount, payment.currency),
+                "method": payment.method_label,
+            },
             notify=notify,
         )
 

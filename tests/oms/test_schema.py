@@ -24,6 +24,14 @@ EXPECTED = {
     ("/api/v1/stock/adjustments/", "post"),
     ("/api/v1/customers/", "get"),
     ("/api/v1/customers/{customer_id}/", "get"),
+    ("/api/v1/webhook-endpoints/", "get"),
+    ("/api/v1/webhook-endpoints/", "post"),
+    ("/api/v1/webhook-endpoints/{endpoint_id}/", "get"),
+    ("/api/v1/webhook-endpoints/{endpoint_id}/", "patch"),
+    ("/api/v1/webhook-endpoints/{endpoint_id}/", "delete"),
+    ("/api/v1/webhook-endpoints/{endpoint_id}/rotate-secret/", "post"),
+    ("/api/v1/webhook-endpoints/{endpoint_id}/deliveries/", "get"),
+    ("/api/v1/webhook-deliveries/{delivery_id}/replay/", "post"),
 }
 
 

@@ -218,12 +218,13 @@ def test_tracking_events_are_idempotent_and_safe_out_of_order(api, idem, stocked
         {"carrier": "ups", "tracking_number": "T1"},
         format="json",
     )
-    assert scan(api, "e3", "delivered", 15).status_code == 201
-    assert scan(api, "e1", "in_transit", 9).status_code == 201  # older, arrives late
-    assert scan(api, "e2", "out_for_delivery", 11).status_code == 201
+    assert scan(api, "e3", "delivered", 15).status_code == 202
+    assert scan(api, "e1", "in_transit", 9).status_code == 202  # older, arrives late
+    assert scan(api, "e2", "out_for_delivery", 11).status_code == 202
     repeat = scan(api, "e3", "delivered", 15)
     assert repeat.status_code == 200
-    body = repeat.json()
+    assert repeat.json()["event_id"] == "e3"
+    body = api.get(f"/api/v1/shipments/{shipment}/").json()
     assert body["status"] == "delivered"
     assert [e["carrier_event_id"] for e in body["tracking_events"]] == ["e1", "e2", "e3"]
     assert TrackingEvent.objects.count() == 3

@@ -37,7 +37,7 @@ def test_place_ship_track_deliver_an_order_through_the_api(api, idem, stocked_va
         },
         format="json",
     )
-    assert response.status_code == 201, response.json()
+    assert response.status_code == 202, response.json()
     order.refresh_from_db()
     assert order.status == "delivered"
     assert sum(s.on_hand for s in Stock.objects.all()) == 8

@@ -1,0 +1,1 @@
+"""REST API of the notifications app: webhook endpoints and their deliveries."""

@@ -1,0 +1,382 @@
+"""Write docs/events.md from the event catalogue, with one example payload per event.
+
+    manage.py events_doc            write docs/events.md
+    manage.py events_doc --stdout   print it instead
+    manage.py events_doc --check    exit 1 if docs/events.md is not what this would write
+
+The examples are fixed data, so the page only changes when the catalogue or an example does;
+tests/notifications/test_events_doc.py checks that each example has the shape of the payload
+the services really emit.
+"""
+
+import json
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from notifications.catalogue import EVENTS, EventSpec
+
+DOC_PATH = Path(settings.BASE_DIR) / "docs" / "events.md"
+
+ORDER = {
+    "number": "100482",
+    "status": "confirmed",
+    "channel": "web",
+    "external_reference": "SHOP-58213",
+    "email": "ana.souza@example.com",
+    "phone": "+5511987654321",
+    "customer_name": "Ana Souza",
+    "locale": "pt-br",
+    "currency": "BRL",
+    "total": "389.70",
+    "promised_delivery_date": "2026-11-24",
+    "tracking_url": "https://shop.example.com/track/100482:1vQpXk:h3Zq0c9kKQ2mYw1bX4cD7eF8gH9iJ0kL1mN2oP3qR4s/",
+}
+SHIPMENT = {
+    "number": "100482-1",
+    "status": "shipped",
+    "warehouse": "SAO",
+    "carrier": "correios",
+    "tracking_number": "QB123456785BR",
+    "estimated_delivery_date": "2026-11-23",
+}
+SCAN = {
+    "shipment": "100482-1",
+    "carrier_status": "in_transit",
+    "location": "Cajamar, SP",
+    "occurred_at": "2026-11-21T09:14:00Z",
+    "description": "Objeto em trânsito",
+}
+
+
+def order_event(
+    event_type: str, *, actor: str, reason: str = "", order: dict | None = None, **data: Any
+) -> dict:
+    """An order event's payload as orders.services.events.record writes it."""
+    return {
+        "order": {**ORDER, **(order or {})},
+        "event": {"type": event_type, "reason": reason, "actor": actor, **data},
+    }
+
+
+def scan(carrier_status: str, **changes: Any) -> dict:
+    return {**SCAN, "carrier_status": carrier_status, **changes}
+
+
+EXAMPLES: dict[str, dict] = {
+    "order.created": order_event(
+        "placed", actor="storefront", order={"status": "pending_payment"}, warehouses=[3]
+    ),
+    "order.confirmed": order_event("confirmed", actor="storefront"),
+    "order.updated": order_event(
+        "lines_cancelled",
+        actor="maria.santos",
+        reason="Customer no longer wants the cap",
+        order={"total": "259.80"},
+        lines=[{"sku": "CAP-NAVY", "quantity": 1}],
+    ),
+    "order.cancelled": order_event(
+        "cancelled",
+        actor="maria.santos",
+        reason="Customer changed their mind",
+        order={"status": "cancelled", "total": "0.00"},
+        **{"from": "confirmed"},
+    ),
+    "order.held": order_event(
+        "held",
+        actor="risk-review",
+        reason="Billing and shipping countries differ",
+        order={"status": "on_hold"},
+    ),
+    "order.released": order_event(
+        "released", actor="maria.santos", reason="Customer confirmed by phone"
+    ),
+    "order.shipped": order_event(
+        "status_changed",
+        actor="wms",
+        order={"status": "shipped"},
+        **{"from": "processing", "to": "shipped"},
+    ),
+    "order.delivered": order_event(
+        "status_changed",
+        actor="carrier-hub",
+        order={"status": "delivered"},
+        **{"from": "shipped", "to": "delivered"},
+    ),
+    "payment.failed": order_event(
+        "payment_failed",
+        actor="storefront",
+        reason="card_declined",
+        order={"status": "pending_payment"},
+        amount="389.70",
+        method="Visa •••• 0002",
+    ),
+    "payment.captured": order_event(
+        "payment_captured",
+        actor="wms",
+        reason="shipment 100482-1",
+        order={"status": "shipped"},
+        amount="389.70",
+        method="Visa •••• 4242",
+    ),
+    "payment.refunded": order_event(
+        "payment_refunded",
+        actor="maria.santos",
+        reason="Return RMA-20931: 1 × Linen shirt",
+        order={"status": "delivered"},
+        amount="129.90",
+        method="Visa •••• 4242",
+    ),
+    "payment.voided": order_event(
+        "payment_voided",
+        actor="maria.santos",
+        reason="Customer changed their mind",
+        order={"status": "cancelled", "total": "0.00"},
+        amount="389.70",
+        method="Visa •••• 4242",
+    ),
+    "shipment.created": order_event("shipment_created", actor="storefront", shipments=["100482-1"]),
+    "shipment.updated": order_event(
+        "shipment_updated",
+        actor="wms",
+        order={"status": "processing"},
+        shipment="100482-1",
+        status="packed",
+    ),
+    "shipment.shipped": order_event(
+        "shipped", actor="wms", order={"status": "shipped"}, shipment=SHIPMENT
+    ),
+    "shipment.in_transit": order_event(
+        "tracking",
+        actor="carrier-hub",
+        order={"status": "shipped"},
+        **scan("in_transit"),
+        shipment_status="in_transit",
+    ),
+    "shipment.scanned": order_event(
+        "tracking",
+        actor="carrier-hub",
+        order={"status": "shipped"},
+        **scan(
+            "in_transit",
+            location="Curitiba, PR",
+            occurred_at="2026-11-22T21:05:00Z",
+            description="Objeto em trânsito - por favor aguarde",
+        ),
+    ),
+    "shipment.out_for_delivery": order_event(
+        "tracking",
+        actor="carrier-hub",
+        order={"status": "shipped"},
+        **scan(
+            "out_for_delivery",
+            location="São Paulo, SP",
+            occurred_at="2026-11-23T07:42:00Z",
+            description="Objeto saiu para entrega ao destinatário",
+        ),
+        shipment_status="out_for_delivery",
+    ),
+    "shipment.delivered": order_event(
+        "delivered",
+        actor="carrier-hub",
+        order={"status": "shipped"},
+        **scan(
+            "delivered",
+            location="São Paulo, SP",
+            occurred_at="2026-11-23T14:05:00Z",
+            description="Objeto entregue ao destinatário",
+        ),
+        shipment_status="delivered",
+    ),
+    "shipment.exception": order_event(
+        "shipment_exception",
+        actor="carrier-hub",
+        order={"status": "shipped"},
+        **scan(
+            "exception",
+            location="São Paulo, SP",
+            occurred_at="2026-11-23T15:30:00Z",
+            description="Destinatário ausente",
+        ),
+        shipment_status="exception",
+    ),
+    "shipment.delayed": order_event(
+        "delayed",
+        actor="delay watch",
+        reason="Shipment 100482-1 is late: due 2026-11-24, not delivered.",
+        order={"status": "shipped"},
+        shipment={**SHIPMENT, "status": "in_transit"},
+        delay_reason="late",
+        promised_delivery_date="2026-11-24",
+        last_scan_at="2026-11-21T09:14:00Z",
+        shipped_at="2026-11-20T16:02:11Z",
+    ),
+    "stock.adjusted": {
+        "sku": "SHIRT-LINEN-M",
+        "warehouse": "SAO",
+        "delta": -2,
+        "on_hand": 46,
+        "allocated": 5,
+        "reason": "Damaged in storage",
+    },
+}
+
+HEADER = """# Event catalogue
+
+<!-- Generated by `manage.py events_doc` from notifications/catalogue.py: do not edit by hand.
+     Change the catalogue or the examples in notifications/management/commands/events_doc.py,
+     then run the command again (a test fails while this page is stale). -->
+
+Every change to an order, its payments, its shipments or the stock is written together with an
+event in the same database transaction (the transactional outbox). Once the transaction commits,
+the event is delivered to every channel that wants it; a change that rolls back sends nothing.
+
+- **Webhooks**: every event, to every active endpoint subscribed to its type (`order.cancelled`)
+  or to a prefix (`order.*`). See [Webhook envelope](#webhook-envelope).
+- **Email**: the events marked *customer email* below go to the order's email address, in the
+  customer's language (English or Brazilian Portuguese). Customers can turn off the
+  non-essential ones in the preference centre linked from every email; essential
+  (transactional) ones are always sent.
+- **SMS**: non-essential delivery updates also go by SMS when the order has a phone number.
+- **Live updates**: the staff console and the customer's tracking page follow every order event
+  as it happens.
+- **On the order**: every email, SMS and webhook delivery, including the ones skipped because the
+  customer opted out, is listed under `notifications` in `GET /api/v1/orders/{number}/`.
+
+## Payloads and versions
+
+Each event has a payload version (below). Within a version, fields may be added, never removed
+or changed in meaning: ignore fields you do not know. A breaking change gets a new version.
+
+Order, payment and shipment events share one shape, `{"order": {...}, "event": {...}}`:
+
+| field | meaning |
+| --- | --- |
+| `order.number` | the order number |
+| `order.status` | the order's status after the change |
+| `order.channel`, `order.external_reference` | where the order came from, and its id there |
+| `order.email`, `order.phone`, `order.customer_name` | who to tell |
+| `order.locale` | the customer's language: `en` or `pt-br` |
+| `order.currency`, `order.total` | ISO 4217 code; the total as a decimal string |
+| `order.promised_delivery_date` | the date promised at checkout (`YYYY-MM-DD`), or null |
+| `order.tracking_url` | the customer's signed tracking page |
+| `event.type` | the entry on the order's timeline (`cancelled`, `shipped`, `tracking`, ...) |
+| `event.reason` | why, as given by whoever made the change (may be empty) |
+| `event.actor` | who made the change: a staff user, an API client or a system process |
+| `event.*` | what the change was about, per event (see the examples) |
+
+Amounts are decimal strings, never numbers, to keep their precision, written with the
+currency's minor unit (`"389.70"` USD, `"3897"` JPY). Dates are `YYYY-MM-DD`, times
+ISO 8601 in UTC.
+
+## Webhook envelope
+
+Each webhook is an HTTP `POST` with a JSON body and the headers of the
+[Standard Webhooks](https://www.standardwebhooks.com/) specification:
+
+```http
+POST /hooks/oms HTTP/1.1
+content-type: application/json
+webhook-id: 5f0c2a9e-8d1b-4e57-9c3a-2b7d41e6f0a8
+webhook-timestamp: 1795453611
+webhook-signature: v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=
+
+{
+  "type": "order.cancelled",
+  "timestamp": "2026-11-23T14:26:51.482113+00:00",
+  "data": {"order": {...}, "event": {...}}
+}
+```
+
+- `type` is the event name, `timestamp` when it happened, `data` the payload documented below.
+- `webhook-id` is the event's id, the same on every retry: use it to drop duplicates.
+- `webhook-signature` is `v1,` + base64 of HMAC-SHA256 over
+  `{webhook-id}.{webhook-timestamp}.{body}`, keyed with the base64-decoded part of your endpoint
+  secret after `whsec_`. During a secret rotation several space-separated signatures are sent;
+  accept the message if one matches. Reject timestamps more than five minutes from your clock.
+- Answer with any 2xx within 10 seconds. Anything else is retried with exponential backoff for
+  more than 72 hours; an endpoint answering `410 Gone` is disabled.
+"""
+
+
+def _yes_no(value: bool) -> str:
+    return "yes" if value else "no"
+
+
+def _summary(specs: list[EventSpec]) -> str:
+    rows = ["| event | customer email | essential | version |", "| --- | --- | --- | --- |"]
+    for spec in specs:
+        email = "yes" + (" (+ SMS)" if spec.sms else "") if spec.email else "no"
+        rows.append(
+            f"| [`{spec.name}`](#{spec.name.replace('.', '')}) | {email} "
+            f"| {_yes_no(spec.essential)} | {spec.version} |"
+        )
+    return "\n".join(rows)
+
+
+def _section(spec: EventSpec) -> str:
+    if spec.email:
+        email = "yes" + (", and SMS when the order has a phone number" if spec.sms else "")
+    else:
+        email = "no"
+    if not spec.essential:
+        essential = "no: customers who opted out in the preference centre do not receive it"
+    elif spec.email or spec.sms:
+        essential = "yes, transactional: sent even to customers who opted out of non-essential ones"
+    else:
+        essential = "yes (customers get no message for this event)"
+    example = json.dumps(EXAMPLES[spec.name], indent=2, ensure_ascii=False)
+    return (
+        f"### {spec.name}\n\n{spec.description}\n\n"
+        f"- Customer email: {email}\n"
+        f"- Essential: {essential}\n"
+        f"- Payload version: {spec.version}\n\n"
+        f"```json\n{example}\n```\n"
+    )
+
+
+def render_events_doc() -> str:
+    """The whole page, from the catalogue (in its order) and the examples."""
+    specs = list(EVENTS.values())
+    missing = sorted(set(EVENTS) - set(EXAMPLES))
+    unknown = sorted(set(EXAMPLES) - set(EVENTS))
+    if missing or unknown:
+        raise CommandError(
+            "Examples and catalogue differ: "
+            f"no example for {missing or 'none'}; example for unknown {unknown or 'none'}. "
+            "Edit EXAMPLES in notifications/management/commands/events_doc.py."
+        )
+    sections = "\n".join(_section(spec) for spec in specs)
+    return f"{HEADER}\n## Events\n\n{_summary(specs)}\n\n{sections}"
+
+
+def _shown(path: Path) -> Path:
+    base = Path(settings.BASE_DIR)
+    return path.relative_to(base) if path.is_relative_to(base) else path
+
+
+class Command(BaseCommand):
+    help = "Write docs/events.md (the event catalogue with example payloads)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--check", action="store_true", help="Fail if the file is stale.")
+        parser.add_argument("--stdout", action="store_true", help="Print instead of writing.")
+
+    def handle(self, *args, check: bool = False, stdout: bool = False, **options):
+        text = render_events_doc()
+        if stdout:
+            self.stdout.write(text, ending="")
+            return
+        if check:
+            current = DOC_PATH.read_text(encoding="utf-8") if DOC_PATH.exists() else ""
+            if current != text:
+                raise CommandError(
+                    f"{_shown(DOC_PATH)} is stale: run manage.py events_doc", returncode=1
+                )
+            self.stdout.write(f"{_shown(DOC_PATH)} is up to date.")
+            return
+        DOC_PATH.parent.mkdir(parents=True, exist_ok=True)
+        DOC_PATH.write_text(text, encoding="utf-8")
+        self.stdout.write(f"Wrote {_shown(DOC_PATH)}.")
