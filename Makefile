@@ -81,7 +81,7 @@ seed: install ## Load the demo data (idempotent; prints the demo logins)
 	$(BIN)/python manage.py seed_demo
 
 worker: install ## Run a Celery worker (needs REDIS_URL)
-	$(BIN)/celery -A oms worker -l info
+	DB_CONN_MAX_AGE=$${DB_CONN_MAX_AGE:-600} $(BIN)/celery -A oms worker -l info
 
 beat: install ## Run Celery beat, the periodic scheduler (needs REDIS_URL)
 	$(BIN)/celery -A oms beat -l info

@@ -26,6 +26,7 @@ def configure_environment() -> dict[str, str]:
     env.setdefault("SECRET_KEY", "benchmark-only-secret-key")
     env["OMS_WEBHOOKS_ALLOW_PRIVATE_TARGETS"] = "true"  # the webhook sink is on loopback
     env["LOG_LEVEL"] = "WARNING"
+    env["EMAIL_BACKEND"] = "django.core.mail.backends.dummy.EmailBackend"
     os.environ.update(env)
     return env
 
@@ -61,11 +62,17 @@ def wait_for_port(port: int, seconds: float = 30) -> None:
     raise RuntimeError(f"nothing listens on port {port} after {seconds} s")
 
 
+def worker_environment(env: dict[str, str]) -> dict[str, str]:
+    """Workers keep their database connections (no ASGI threads there): as docker-compose."""
+    return {**env, "DB_CONN_MAX_AGE": "600"}
+
+
 @contextmanager
-def processes(commands: list[list[str]], env: dict[str, str]):
+def processes(commands: list[tuple[list[str], dict[str, str]]]):
     """Run the commands (server, workers) for the duration of the block, then stop them."""
     started = [
-        subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True) for command in commands
+        subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
+        for command, env in commands
     ]
     try:
         yield started

@@ -20,6 +20,11 @@ def live_events_after(topics: list[str], after_id: int, limit: int = 100) -> lis
     return list(LiveEvent.objects.filter(topic__in=topics, pk__gt=after_id).order_by("pk")[:limit])
 
 
+def live_events_after_any(after_id: int, limit: int) -> list[LiveEvent]:
+    """Committed live events on every topic after `after_id`, oldest first."""
+    return list(LiveEvent.objects.filter(pk__gt=after_id).order_by("pk")[:limit])
+
+
 def latest_live_event_id() -> int:
     last = LiveEvent.objects.order_by("-pk").values_list("pk", flat=True).first()
     return last or 0

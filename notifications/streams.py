@@ -22,14 +22,16 @@ import asyncio
 import json
 import logging
 import weakref
+from collections import deque
 from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 
 import redis.asyncio as aioredis
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connections
+from django.db import DatabaseError, connections
 from django.http import HttpRequest, StreamingHttpResponse
 from django.utils.translation import gettext as _
 from redis.exceptions import RedisError
@@ -164,8 +166,75 @@ def _read_latest_id() -> int:
         connections.close_all()
 
 
-_read = sync_to_async(_read_log, thread_sensitive=False)
+_read_from_database = sync_to_async(_read_log, thread_sensitive=False)
 _latest_id = sync_to_async(_read_latest_id, thread_sensitive=False)
+
+
+class _LogTail:
+    """The recent end of the live log, read once per change for every stream of the process.
+
+    With many browsers on one process, each wake-up would otherwise cost one query per open
+    stream (100 clients: 100 queries per change). Here one read serves them all: a stream asks
+    for events after its id, the first asker since the change reads the log's new rows, the
+    others wait for that read and filter the cached rows in memory. A stream far behind (a
+    reconnect after a long absence) reads the database itself. The tail's reads run on one
+    thread that keeps its database connection: one connection per process, not per stream.
+    """
+
+    SIZE = 5_000
+
+    def __init__(self) -> None:
+        self.events: deque[LiveEvent] = deque(maxlen=self.SIZE)
+        self.floor: int | None = None  # the tail holds every event with floor < id <= top
+        self.top = 0
+        self.read_started_at = -1.0
+        self.lock = asyncio.Lock()
+        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="live-log")
+
+    async def after(self, topics: list[str], after_id: int) -> list[LiveEvent]:
+        loop = asyncio.get_running_loop()
+        asked_at = loop.time()
+        async with self.lock:
+            if self.read_started_at < asked_at:  # nobody has read since this stream asked
+                self.read_started_at = loop.time()
+                await loop.run_in_executor(self.executor, self._read_new_rows)
+        if self.floor is None or after_id < self.floor:
+            return await _read_from_database(topics, after_id)
+        wanted = set(topics)
+        return [e for e in self.events if e.pk > after_id and e.topic in wanted][:BATCH]
+
+    def _read_new_rows(self) -> None:
+        for attempt in (1, 2):
+            try:
+                if self.floor is None:
+                    self.floor = self.top = selectors.latest_live_event_id()
+                    return
+                rows = selectors.live_events_after_any(self.top, limit=self.SIZE)
+                break
+            except DatabaseError:
+                connections.close_all()  # a dropped connection: reconnect once
+                if attempt == 2:
+                    raise
+        for row in rows:
+            if len(self.events) == self.SIZE:
+                self.floor = self.events[0].pk
+            self.events.append(row)
+            self.top = row.pk
+
+
+_tails: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _tail() -> _LogTail:
+    loop = asyncio.get_running_loop()
+    tail = _tails.get(loop)
+    if tail is None:
+        tail = _tails[loop] = _LogTail()
+    return tail
+
+
+async def _read(topics: list[str], after_id: int) -> list[LiveEvent]:
+    return await _tail().after(topics, after_id)
 
 
 async def _wait(wakeup: asyncio.Event | None, timeout: float) -> None:

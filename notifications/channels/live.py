@@ -59,6 +59,24 @@ def append(*, topic: str, event_type: str, payload: dict, delivery: Delivery | N
     return event
 
 
+def append_deliveries(message, deliveries: list[Delivery]) -> list[LiveEvent]:
+    """One live log row per live delivery of a message, in the caller's transaction (the
+    fan-out's): one commit for the whole message. Published after that commit."""
+    if not deliveries:
+        return []
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LIVE_LOG_LOCK])
+        payload = {"event_type": message.event_type, **message.payload}
+        events = LiveEvent.objects.bulk_create(
+            LiveEvent(topic=d.target, event_type=message.event_type, payload=payload, delivery=d)
+            for d in deliveries
+        )
+    transaction.on_commit(lambda: [publish(event) for event in events])
+    return events
+
+
 class LiveChannel:
     def send(self, delivery: Delivery) -> SendResult:
         message = delivery.message

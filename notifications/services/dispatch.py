@@ -17,6 +17,7 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 
 from notifications import channels
+from notifications.channels import live as live_channel
 from notifications.models import Delivery, OutboxMessage
 from notifications.routing import plan_deliveries
 
@@ -70,7 +71,8 @@ def kick(message_id) -> None:
 
 
 def fan_out(message_id) -> list[int]:
-    """Create the message's deliveries once, then send live updates at once and queue the rest.
+    """Create the message's deliveries once; the live updates are written to the live log in
+    the same transaction (a browser is waiting: one commit, no queue hop), the rest are queued.
     Returns the ids of the deliveries created."""
     with transaction.atomic():
         message = (
@@ -80,20 +82,23 @@ def fan_out(message_id) -> list[int]:
         )
         if message is None:
             return []  # already fanned out, or being fanned out by another worker
-        Delivery.objects.bulk_create(plan_deliveries(message), ignore_conflicts=True)
-        message.dispatched_at = timezone.now()
+        now = timezone.now()
+        # Deliveries already made (a message marked undispatched by hand) are not made again.
+        existing = set(Delivery.objects.filter(message=message).values_list("channel", "target"))
+        deliveries = [d for d in plan_deliveries(message) if (d.channel, d.target) not in existing]
+        live = [d for d in deliveries if d.channel == Delivery.Channel.LIVE]
+        for delivery in live:
+            delivery.status, delivery.sent_at, delivery.attempts = Delivery.Status.SENT, now, 1
+        # The message lock makes this the only fan-out of the message, so nothing conflicts
+        # and the database returns the new ids.
+        Delivery.objects.bulk_create(deliveries)
+        live_channel.append_deliveries(message, live)
+        message.dispatched_at = now
         message.save(update_fields=["dispatched_at"])
-        created = list(
-            Delivery.objects.filter(message=message, status=Delivery.Status.PENDING)
-            .order_by("pk")
-            .values_list("pk", "channel")
-        )
-    for delivery_id, channel in created:
-        if channel == Delivery.Channel.LIVE:
-            deliver(delivery_id)  # a browser is waiting: no queue hop
-        else:
-            _enqueue("deliver_delivery", delivery_id)
-    return [delivery_id for delivery_id, _ in created]
+    queued = [d.pk for d in deliveries if d.status == Delivery.Status.PENDING]
+    for delivery_id in queued:
+        _enqueue("deliver_delivery", delivery_id)
+    return [d.pk for d in deliveries]
 
 
 def _claim(delivery_id: int) -> Delivery | None:

@@ -65,6 +65,13 @@ def cancel_order(*, order: Order, actor: Actor, reason: str) -> Order:
     for line in lines:
         line.quantity_cancelled = line.quantity - line.quantity_shipped
     OrderLine.objects.bulk_update(lines, ["quantity_cancelled"])
+    _mark_cancelled(order, lines, actor=actor, reason=reason)
+    payments.settle_payments_on_commit(order_id=order.pk, actor=actor, reason=reason)
+    return order
+
+
+def _mark_cancelled(order: Order, lines: list[OrderLine], *, actor: Actor, reason: str) -> None:
+    """Nothing is owed any more: the order is cancelled, its totals drop to zero."""
     previous = order.status
     order.status = OS.CANCELLED
     order.held_from_status, order.hold_reason = "", ""
@@ -78,8 +85,6 @@ def cancel_order(*, order: Order, actor: Actor, reason: str) -> Order:
         data={"from": previous},
         notify="order.cancelled",
     )
-    payments.settle_payments_on_commit(order_id=order.pk, actor=actor, reason=reason)
-    return order
 
 
 @transaction.atomic
@@ -128,18 +133,7 @@ def cancel_lines(*, order: Order, lines: list[tuple[int, int]], actor: Actor, re
         order_lines[line_id].quantity_cancelled += units
     OrderLine.objects.bulk_update(order_lines.values(), ["quantity_cancelled"])
     if all(line.quantity_active == 0 for line in order_lines.values()):
-        _refresh_totals(order, list(order_lines.values()))
-        previous = order.status
-        order.status = OS.CANCELLED
-        order.save()
-        events.record(
-            order,
-            OrderEvent.Type.CANCELLED,
-            actor=actor,
-            reason=reason,
-            data={"from": previous},
-            notify="order.cancelled",
-        )
+        _mark_cancelled(order, list(order_lines.values()), actor=actor, reason=reason)
     else:
         _refresh_totals(order, list(order_lines.values()))
         order.save()

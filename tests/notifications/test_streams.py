@@ -187,7 +187,10 @@ def test_a_large_backlog_is_sent_in_batches_in_order(polling):
 
 
 @pytest.mark.postgres
-def test_an_idle_stream_holds_no_database_connection(polling):
+def test_idle_streams_share_one_database_connection_however_many_they_are(polling):
+    """Streams hold no connection of their own while they wait: the process's shared log
+    reader keeps one, so 20 idle browsers cost one connection, not 20."""
+
     def connections_to_test_database() -> int:
         try:
             with connection.cursor() as cursor:
@@ -202,19 +205,26 @@ def test_an_idle_stream_holds_no_database_connection(polling):
 
     async def scenario():
         before = await count()
-        stream = streams.event_stream(["order:A"], None, heartbeat=30, poll_interval=30)
-        assert (await anext(stream)).startswith("retry:")  # has read the log
-        waiting = asyncio.create_task(anext(stream))  # now waits for the next poll
+        opened = [
+            streams.event_stream(["order:A"], None, heartbeat=30, poll_interval=30)
+            for _ in range(20)
+        ]
+        waiting = []
+        for stream in opened:
+            assert (await anext(stream)).startswith("retry:")  # has read the log
+            waiting.append(asyncio.create_task(anext(stream)))  # now waits for the next poll
         await asyncio.sleep(0.5)
         during = await count()
-        waiting.cancel()
-        await asyncio.wait({waiting})
-        await stream.aclose()
+        for task in waiting:
+            task.cancel()
+        await asyncio.wait(waiting)
+        for stream in opened:
+            await stream.aclose()
         return before, during
 
     before, during = asyncio.run(scenario())
 
-    assert during == before
+    assert during - before <= 1
 
 
 # --- the views -------------------------------------------------------------------------------
