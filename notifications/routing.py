@@ -37,9 +37,11 @@ def plan_deliveries(message: OutboxMessage) -> list[Delivery]:
         bool(order.get("email")) and not spec.essential and not wants_non_essential(order["email"])
     )
     skipped = {"status": Delivery.Status.SKIPPED, "last_error": "opted out"} if opted_out else {}
-    if spec.email and order.get("email"):
+    # The change's author may know the customer has been told already (a declined checkout).
+    tells_customer = (message.payload.get("event") or {}).get("notify_customer", True)
+    if spec.email and order.get("email") and tells_customer:
         deliveries.append(delivery(Delivery.Channel.EMAIL, order["email"].lower(), **skipped))
-    if spec.sms and order.get("phone"):
+    if spec.sms and order.get("phone") and tells_customer:
         deliveries.append(delivery(Delivery.Channel.SMS, order["phone"], **skipped))
     for endpoint in WebhookEndpoint.objects.filter(is_active=True):
         if endpoint.wants(message.event_type):

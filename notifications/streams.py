@@ -203,6 +203,11 @@ class _LogTail:
         wanted = set(topics)
         return [e for e in self.events if e.pk > after_id and e.topic in wanted][:BATCH]
 
+    def shutdown(self) -> None:
+        with suppress(RuntimeError):  # at interpreter exit the pool takes no more work
+            self.executor.submit(connections.close_all)
+        self.executor.shutdown(wait=False)
+
     def _read_new_rows(self) -> None:
         for attempt in (1, 2):
             try:
@@ -230,6 +235,7 @@ def _tail() -> _LogTail:
     tail = _tails.get(loop)
     if tail is None:
         tail = _tails[loop] = _LogTail()
+        weakref.finalize(loop, tail.shutdown)  # a closed loop's reader lets its connection go
     return tail
 
 

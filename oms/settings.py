@@ -181,6 +181,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     "detect-delays": {"task": "orders.tasks.detect_delays", "schedule": timedelta(minutes=15)},
 }
+# A periodic run that waited longer than its period (workers down) is dropped, not piled up:
+# the next run does the same work.
+for _entry in CELERY_BEAT_SCHEDULE.values():
+    _entry.setdefault("options", {})["expires"] = _entry["schedule"].total_seconds()
 # An order still waiting for its payment after this long lost its placing request: cancel it.
 OMS_ABANDONED_ORDER_AFTER = timedelta(minutes=15)
 # A gateway call still pending after this long is retried with its original idempotency key.

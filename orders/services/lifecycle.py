@@ -44,9 +44,12 @@ def _refresh_totals(order: Order, lines: list[OrderLine]) -> None:
 
 
 @transaction.atomic
-def cancel_order(*, order: Order, actor: Actor, reason: str) -> Order:
+def cancel_order(*, order: Order, actor: Actor, reason: str, notify_customer: bool = True) -> Order:
     """Cancel an order before anything has shipped: release its stock, stop its shipments, and
-    void or refund its payment (after commit). Cancelling a cancelled order changes nothing."""
+    void or refund its payment (after commit). Cancelling a cancelled order changes nothing.
+
+    `notify_customer=False` when the customer already knows (their card was declined at
+    checkout): integrators still hear of it, the customer gets no cancellation email."""
     reason = _require_reason(reason)
     order = selectors.lock_order(order.pk)
     if order.status == OS.CANCELLED:
@@ -65,12 +68,19 @@ def cancel_order(*, order: Order, actor: Actor, reason: str) -> Order:
     for line in lines:
         line.quantity_cancelled = line.quantity - line.quantity_shipped
     OrderLine.objects.bulk_update(lines, ["quantity_cancelled"])
-    _mark_cancelled(order, lines, actor=actor, reason=reason)
+    _mark_cancelled(order, lines, actor=actor, reason=reason, notify_customer=notify_customer)
     payments.settle_payments_on_commit(order_id=order.pk, actor=actor, reason=reason)
     return order
 
 
-def _mark_cancelled(order: Order, lines: list[OrderLine], *, actor: Actor, reason: str) -> None:
+def _mark_cancelled(
+    order: Order,
+    lines: list[OrderLine],
+    *,
+    actor: Actor,
+    reason: str,
+    notify_customer: bool = True,
+) -> None:
     """Nothing is owed any more: the order is cancelled, its totals drop to zero."""
     previous = order.status
     order.status = OS.CANCELLED
@@ -82,7 +92,7 @@ def _mark_cancelled(order: Order, lines: list[OrderLine], *, actor: Actor, reaso
         OrderEvent.Type.CANCELLED,
         actor=actor,
         reason=reason,
-        data={"from": previous},
+        data={"from": previous, "notify_customer": notify_customer},
         notify="order.cancelled",
     )
 

@@ -317,7 +317,10 @@ def place_order(*, data: OrderInput, actor: Actor, await_payment: bool = False) 
     if outcome.is_success:
         return confirm_order(order=order, actor=actor)
     lifecycle.cancel_order(
-        order=order, actor=Actor.system("payment"), reason=f"payment {outcome.error_code}"
+        order=order,
+        actor=Actor.system("payment"),
+        reason=f"payment {outcome.error_code}",
+        notify_customer=False,  # the checkout told them; a "cancelled" email would confuse
     )
     extra = {"order_number": order.number, "decline_code": outcome.error_code}
     if outcome.error_code == payments.GATEWAY_ERROR:

