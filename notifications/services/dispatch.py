@@ -9,6 +9,7 @@ deduplicate. Broker outages lose nothing: the periodic sweep finds what the kick
 
 import logging
 import time
+from contextlib import contextmanager
 from datetime import timedelta
 
 from django.db import transaction
@@ -65,8 +66,25 @@ def _enqueue(task_name: str, object_id) -> None:
         logger.warning("notifications.enqueue_failed", extra={"task": task_name, "error": str(exc)})
 
 
+_kicks_paused = False
+
+
+@contextmanager
+def history_import():
+    """Write history without sending it: while a bulk import of past events runs (the demo
+    seed), its outbox rows are not dispatched; the importer marks them dispatched itself."""
+    global _kicks_paused
+    previous, _kicks_paused = _kicks_paused, True
+    try:
+        yield
+    finally:
+        _kicks_paused = previous
+
+
 def kick(message_id) -> None:
     """Ask a worker to fan the message out (after the emitting transaction committed)."""
+    if _kicks_paused:
+        return
     _enqueue("dispatch_message", message_id)
 
 

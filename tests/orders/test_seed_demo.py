@@ -112,3 +112,14 @@ def test_seed_demo_run_twice_adds_nothing_and_resets_the_demo_passwords(demo_set
     assert counts() == before
     assert authenticate(username="agent", password="agent-demo") is not None
     assert "agent-demo" in output
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_seeded_history_is_not_sent_to_anyone(demo_settings, mailoutbox):
+    from notifications.models import Delivery
+
+    call_command("seed_demo", orders=20, stdout=StringIO())
+
+    assert mailoutbox == []
+    assert not Delivery.objects.exists()
+    assert not OutboxMessage.objects.filter(dispatched_at__isnull=True).exists()

@@ -14,6 +14,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
+from notifications.services import dispatch
 from oms.models import ApiClient
 from orders.demo.clock import SimulatedClock
 from orders.demo.setup import (
@@ -68,7 +69,8 @@ class Command(BaseCommand):
         users = ensure_demo_users()
         client = ensure_demo_api_client(self.stdout)
         clock = SimulatedClock(real_now)
-        with clock.installed():
+        # Two months of past orders: their outbox rows are history, marked dispatched, not sent.
+        with clock.installed(), dispatch.history_import():
             with transaction.atomic():
                 created, stock_keys = seed_catalogue(
                     random.Random(f"{SEED}:catalogue"), clock, real_now
