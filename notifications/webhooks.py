@@ -15,10 +15,8 @@ from datetime import datetime
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.db.models import Prefetch, QuerySet
 
-from notifications.models import Delivery, WebhookAttempt, WebhookEndpoint
-from oms.exceptions import NotFound
+from notifications.models import WebhookEndpoint
 
 SECRET_PREFIX = "whsec_"
 ALLOWED_SCHEMES = {"http": 80, "https": 443}
@@ -130,41 +128,3 @@ def check_target(url: str) -> Target:
                 f"({refused[0]}); webhook targets must be on the public internet."
             )
     return Target(scheme=scheme, host=host, port=port, path=path, addresses=addresses)
-
-
-# --- Owner-scoped reads (the API's; another client's endpoint or delivery is "not found") -----
-
-
-def list_endpoints(owner) -> QuerySet[WebhookEndpoint]:
-    return WebhookEndpoint.objects.filter(owner=owner)
-
-
-def get_endpoint(owner, endpoint_id: int) -> WebhookEndpoint:
-    endpoint = WebhookEndpoint.objects.filter(owner=owner, pk=endpoint_id).first()
-    if endpoint is None:
-        raise NotFound(
-            f"Webhook endpoint {endpoint_id} does not exist.", code="webhook_endpoint_not_found"
-        )
-    return endpoint
-
-
-def list_endpoint_deliveries(endpoint: WebhookEndpoint) -> QuerySet[Delivery]:
-    """The endpoint's deliveries with their attempts, in two queries whatever their number."""
-    return Delivery.objects.filter(endpoint=endpoint).prefetch_related(
-        Prefetch("attempts_log", queryset=WebhookAttempt.objects.order_by("-created_at", "-pk"))
-    )
-
-
-def get_delivery(owner, delivery_id: int) -> Delivery:
-    delivery = (
-        Delivery.objects.filter(
-            pk=delivery_id, channel=Delivery.Channel.WEBHOOK, endpoint__owner=owner
-        )
-        .select_related("endpoint")
-        .first()
-    )
-    if delivery is None:
-        raise NotFound(
-            f"Webhook delivery {delivery_id} does not exist.", code="webhook_delivery_not_found"
-        )
-    return delivery

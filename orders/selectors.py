@@ -144,10 +144,21 @@ def list_products(*, search: str | None = None, category: str | None = None) -> 
 
 
 def get_variant(sku: str) -> Variant:
+    """A SKU with its product and its stock per warehouse (one query each)."""
+    queryset = Variant.objects.select_related("product").prefetch_related(
+        Prefetch("stock", queryset=Stock.objects.select_related("warehouse", "variant"))
+    )
     try:
-        return Variant.objects.select_related("product").get(sku=sku)
+        return queryset.get(sku=sku)
     except Variant.DoesNotExist:
         raise NotFound(f"SKU {sku} does not exist.", code="sku_not_found") from None
+
+
+def get_product(product_id: int) -> Product:
+    try:
+        return list_products().get(pk=product_id)
+    except Product.DoesNotExist:
+        raise NotFound(f"Product {product_id} does not exist.", code="product_not_found") from None
 
 
 def list_stock(*, sku: str | None = None, warehouse: str | None = None) -> QuerySet[Stock]:

@@ -11,7 +11,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from notifications import webhooks
+from notifications import selectors
 from notifications.api.serializers import (
     ERRORS,
     PROBLEM,
@@ -65,7 +65,7 @@ class WebhookEndpointListCreateApi(GenericAPIView):
         summary="The calling client's webhook endpoints, newest first (cursor pagination)",
     )
     def get(self, request):
-        page = self.paginate_queryset(webhooks.list_endpoints(request.auth))
+        page = self.paginate_queryset(selectors.list_endpoints(request.auth))
         return self.get_paginated_response(WebhookEndpointOutput(page, many=True).data)
 
     @extend_schema(
@@ -107,7 +107,7 @@ class WebhookEndpointDetailApi(APIView):
         summary="A webhook endpoint",
     )
     def get(self, request, endpoint_id: int):
-        endpoint = webhooks.get_endpoint(request.auth, endpoint_id)
+        endpoint = selectors.get_endpoint(request.auth, endpoint_id)
         return Response(WebhookEndpointOutput(endpoint).data)
 
     @extend_schema(
@@ -117,7 +117,7 @@ class WebhookEndpointDetailApi(APIView):
         summary="Change an endpoint's URL, event types or description; disable or enable it",
     )
     def patch(self, request, endpoint_id: int):
-        endpoint = webhooks.get_endpoint(request.auth, endpoint_id)
+        endpoint = selectors.get_endpoint(request.auth, endpoint_id)
         data = self.EndpointUpdateInput(data=request.data)
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
@@ -138,7 +138,7 @@ class WebhookEndpointDetailApi(APIView):
         summary="Delete an endpoint with its deliveries and attempt log",
     )
     def delete(self, request, endpoint_id: int):
-        services.delete_endpoint(endpoint=webhooks.get_endpoint(request.auth, endpoint_id))
+        services.delete_endpoint(endpoint=selectors.get_endpoint(request.auth, endpoint_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -162,7 +162,7 @@ class WebhookEndpointRotateSecretApi(APIView):
     )
     @idempotent
     def post(self, request, endpoint_id: int):
-        endpoint = webhooks.get_endpoint(request.auth, endpoint_id)
+        endpoint = selectors.get_endpoint(request.auth, endpoint_id)
         data = self.SecretRotateInput(data=request.data)
         data.is_valid(raise_exception=True)
         services.rotate_secret(
@@ -186,11 +186,11 @@ class WebhookEndpointDeliveryListApi(GenericAPIView):
         summary="An endpoint's deliveries with every attempt, newest first (cursor pagination)",
     )
     def get(self, request, endpoint_id: int):
-        endpoint = webhooks.get_endpoint(request.auth, endpoint_id)
+        endpoint = selectors.get_endpoint(request.auth, endpoint_id)
         filters = self.DeliveryFilterInput(data=request.query_params)
         filters.is_valid(raise_exception=True)
         page = self.paginate_queryset(
-            webhooks.list_endpoint_deliveries(endpoint).filter(**filters.validated_data)
+            selectors.list_endpoint_deliveries(endpoint).filter(**filters.validated_data)
         )
         return self.get_paginated_response(WebhookDeliveryOutput(page, many=True).data)
 
@@ -208,8 +208,8 @@ class WebhookDeliveryReplayApi(APIView):
     )
     def post(self, request, delivery_id: int):
         delivery = services.replay_delivery(
-            delivery=webhooks.get_delivery(request.auth, delivery_id),
+            delivery=selectors.get_delivery(request.auth, delivery_id),
             actor=Actor.for_api_client(request.auth),
         )
-        delivery = webhooks.list_endpoint_deliveries(delivery.endpoint).get(pk=delivery.pk)
+        delivery = selectors.list_endpoint_deliveries(delivery.endpoint).get(pk=delivery.pk)
         return Response(WebhookDeliveryOutput(delivery).data)

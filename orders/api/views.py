@@ -4,7 +4,6 @@ shape the output; rules live in orders.services."""
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Prefetch
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -34,7 +33,7 @@ from orders.api.serializers import (
     VariantOutput,
     WarehouseOutput,
 )
-from orders.models import Order, Shipment, Stock, TrackingEvent, Warehouse
+from orders.models import Order, Shipment, TrackingEvent, Warehouse
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
     "Idempotency-Key",
@@ -422,16 +421,7 @@ class ProductDetailApi(APIView):
 
     @extend_schema(responses={200: ProductOutput, 404: PROBLEM}, summary="A product")
     def get(self, request, product_id: int):
-        product = selectors.list_products().filter(pk=product_id).first()
-        if product is None:
-            raise services_not_found("product", product_id)
-        return Response(ProductOutput(product).data)
-
-
-def services_not_found(kind: str, identifier) -> Exception:
-    from oms.exceptions import NotFound
-
-    return NotFound(f"{kind.capitalize()} {identifier} does not exist.", code=f"{kind}_not_found")
+        return Response(ProductOutput(selectors.get_product(product_id)).data)
 
 
 class VariantDetailApi(APIView):
@@ -449,15 +439,7 @@ class VariantDetailApi(APIView):
         summary="A variant (SKU) with its stock per warehouse",
     )
     def get(self, request, sku: str):
-        variant = selectors.get_variant(sku)
-        variant = (
-            type(variant)
-            .objects.prefetch_related(
-                Prefetch("stock", queryset=Stock.objects.select_related("warehouse", "variant"))
-            )
-            .get(pk=variant.pk)
-        )
-        return Response(self.VariantStockOutput(variant).data)
+        return Response(self.VariantStockOutput(selectors.get_variant(sku)).data)
 
 
 class WarehouseListApi(APIView):
