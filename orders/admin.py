@@ -9,6 +9,7 @@ from orders.models import (
     OrderLine,
     Payment,
     Product,
+    SavedPaymentMethod,
     Shipment,
     Stock,
     StockMovement,
@@ -68,10 +69,29 @@ class StockMovementAdmin(admin.ModelAdmin):
     list_select_related = ["stock"]
 
 
+class SavedPaymentMethodInline(admin.TabularInline):
+    """Vault tokens the gateway gave back (never card numbers): what assisted orders charge."""
+
+    model = SavedPaymentMethod
+    extra = 0
+    fields = ["label", "gateway", "token", "is_default", "created_at"]
+    readonly_fields = ["created_at"]
+
+
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin):
     list_display = ["name", "email", "phone", "locale", "country"]
     search_fields = ["name", "email", "phone"]
+    inlines = [SavedPaymentMethodInline]
+
+
+@admin.register(SavedPaymentMethod)
+class SavedPaymentMethodAdmin(admin.ModelAdmin):
+    list_display = ["label", "customer", "gateway", "is_default", "created_at"]
+    list_filter = ["gateway", "is_default"]
+    list_select_related = ["customer"]
+    search_fields = ["customer__email", "customer__name", "label"]
+    raw_id_fields = ["customer"]
 
 
 class OrderLineInline(admin.TabularInline):

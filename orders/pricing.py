@@ -1,7 +1,9 @@
 """Order totals, derived in one place from lines and shipping. Pure functions: no database.
 
 Rules: a line's discount is for the whole line as ordered; cancelling units cancels their share.
-Shipping is charged while anything of the order is still owed or sent. Every amount is quantized
+Shipping is charged while anything of the order is still owed or sent. A discount on the whole
+order (CSR price adjustments) comes off after line discounts and never takes the total below
+zero; it counts in `discount_total`. Every amount is quantized
 to the currency's minor unit, and total = subtotal - discounts + shipping exactly. An order larger
 than a money column holds (money.MAX_AMOUNT) is refused with ValidationFailed, never stored.
 """
@@ -57,7 +59,11 @@ def _refuse_beyond_max(amount: Decimal, currency: str) -> None:
 
 
 def compute_totals(
-    lines: Iterable[tuple[PricedLine, int]], *, shipping_price: Decimal, currency: str
+    lines: Iterable[tuple[PricedLine, int]],
+    *,
+    shipping_price: Decimal,
+    currency: str,
+    order_discount: Decimal = Decimal(0),
 ) -> Totals:
     """Totals for the given (line, units) pairs; shipping applies when any unit counts."""
     subtotal = zero(currency)
@@ -75,6 +81,8 @@ def compute_totals(
         _refuse_beyond_max(shipping_price, currency)
         shipping = quantize(shipping_price, currency)
     _refuse_beyond_max(subtotal + shipping, currency)
+    before_order_discount = subtotal - discounts + shipping
+    discounts += min(quantize(order_discount, currency), before_order_discount)
     return Totals(
         subtotal=subtotal,
         discount_total=discounts,
@@ -89,13 +97,16 @@ def order_totals(order, lines: Iterable) -> Totals:
         ((line, line.quantity - line.quantity_cancelled) for line in lines),
         shipping_price=order.shipping_price,
         currency=order.currency,
+        order_discount=order.order_discount,
     )
 
 
 def shipped_value(order, lines: Iterable) -> Decimal:
-    """What the customer owes for what has left the warehouses (shipping included)."""
+    """What the customer owes for what has left the warehouses (shipping included). A discount
+    on the whole order comes off the first shipments, so this never exceeds what is owed."""
     return compute_totals(
         ((line, line.quantity_shipped) for line in lines),
         shipping_price=order.shipping_price,
         currency=order.currency,
+        order_discount=order.order_discount,
     ).total

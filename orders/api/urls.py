@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from orders.api import views
+from orders.api import edits, views
 
 
 class CodeConverter:
@@ -21,6 +21,12 @@ urlpatterns = [
     path("orders/", views.OrderListCreateApi.as_view(), name="api-orders"),
     path("orders/<code:number>/", views.OrderDetailApi.as_view(), name="api-order"),
     path("orders/<code:number>/cancel/", views.OrderCancelApi.as_view(), name="api-order-cancel"),
+    path(
+        "orders/<code:number>/edits/preview/",
+        edits.OrderEditPreviewApi.as_view(),
+        name="api-order-edit-preview",
+    ),
+    path("orders/<code:number>/edits/", edits.OrderEditApi.as_view(), name="api-order-edit"),
     path("orders/<code:number>/hold/", views.OrderHoldApi.as_view(), name="api-order-hold"),
     path(
         "orders/<code:number>/release/", views.OrderReleaseApi.as_view(), name="api-order-release"

@@ -13,7 +13,7 @@ from oms.actors import Actor
 from oms.models import ApiClient, Scope, hash_token
 from orders.demo import data as demo
 from orders.demo.clock import SimulatedClock
-from orders.models import Customer, Product, Stock, Variant, Warehouse
+from orders.models import Customer, Product, SavedPaymentMethod, Stock, Variant, Warehouse
 from orders.services import (
     adjust_stock,
     get_or_create_customer,
@@ -22,7 +22,7 @@ from orders.services.customers import remember_address
 
 CUSTOMERS = 300
 DEMO_USERS = [
-    ("admin", "admin-demo", None, True),
+    ("admin", "admin-demo", "admin", True),
     ("supervisor", "supervisor-demo", "supervisor", False),
     ("agent", "agent-demo", "agent", False),
 ]
@@ -151,7 +151,46 @@ def seed_customers(
         )
         remember_address(customer, person.address)
         customers.append((customer, person))
+    seed_saved_payment_methods([customer for customer, _ in customers])
     return customers
+
+
+# Sandbox vault tokens (a test card number behind `tok_`), as a real gateway returns them when
+# the customer saves a card at checkout: the console charges these for assisted orders.
+DEMO_CARDS = [
+    ("tok_4242424242424242", "Visa •••• 4242"),
+    ("tok_5555555555554444", "Mastercard •••• 4444"),
+    ("tok_4000000000000002", "Visa •••• 0002"),  # declines: the console shows what happens
+]
+
+
+def seed_saved_payment_methods(customers: list[Customer]) -> int:
+    """A saved card for every other customer (a second one for some, one default each), for
+    customers without any yet; one bulk insert. Returns how many were created."""
+    has_methods = set(
+        SavedPaymentMethod.objects.filter(customer__in=customers).values_list(
+            "customer_id", flat=True
+        )
+    )
+    methods = []
+    for index, customer in enumerate(customers):
+        if index % 2 or customer.pk in has_methods:
+            continue
+        cards = [DEMO_CARDS[0] if index % 6 else DEMO_CARDS[1]]
+        if index % 10 == 4:
+            cards.append(DEMO_CARDS[2])
+        for position, (token, label) in enumerate(cards):
+            methods.append(
+                SavedPaymentMethod(
+                    customer=customer,
+                    gateway="sandbox",
+                    token=token,
+                    label=label,
+                    is_default=position == 0,
+                )
+            )
+    SavedPaymentMethod.objects.bulk_create(methods)
+    return len(methods)
 
 
 def mark_history_dispatched(order_numbers: list[str], stock_keys: set[str]) -> None:

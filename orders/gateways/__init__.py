@@ -36,6 +36,14 @@ class PaymentGateway(Protocol):
 
     def void(self, *, reference: str, idempotency_key: str) -> GatewayResult: ...
 
+    def increase_authorization(
+        self, *, reference: str, amount: Decimal, idempotency_key: str
+    ) -> GatewayResult:
+        """Raise an open authorization by `amount` (incremental authorization, as Stripe's
+        increment_authorization and Adyen's amount updates offer), so a modified order can be
+        captured in full without a second charge."""
+        ...
+
 
 def get_gateway(name: str | None = None) -> PaymentGateway:
     from orders.gateways.external import ExternalGateway

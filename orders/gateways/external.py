@@ -23,3 +23,8 @@ class ExternalGateway:
 
     def void(self, *, reference: str, idempotency_key: str) -> GatewayResult:
         return GatewayResult(True, reference=reference)
+
+    def increase_authorization(
+        self, *, reference: str, amount: Decimal, idempotency_key: str
+    ) -> GatewayResult:
+        return GatewayResult(True, reference=reference)

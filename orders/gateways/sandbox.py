@@ -9,9 +9,14 @@ Tokens are test card numbers (optionally prefixed `tok_`), as in Stripe's test m
 | 4000000000009995   | declined: insufficient_funds              |
 | 4000000000000069   | declined: expired_card                    |
 | 4000000000000119   | gateway error (raises GatewayError)       |
+| 4000000000000341   | authorized, but every increase is declined |
 
 Captures may be partial and repeated up to the authorized amount; refunds never exceed what was
 captured; a repeated idempotency key returns the first result without doing the work again.
+An increase of an authorization asks the card again: it is declined when the card the charge was
+made with declines (the sandbox keeps only the last four digits, and its decline cards differ in
+them; 4000000000000341 stands for a card that has since been blocked, like Stripe's card that
+attaches but fails every later charge).
 """
 
 import uuid
@@ -28,6 +33,11 @@ DECLINES = {
     "4000000000000069": ("expired_card", "The card has expired."),
 }
 ERROR_CARD = "4000000000000119"
+BLOCKED_LATER_CARD = "4000000000000341"
+# An increase is checked against the charge's card by its last four digits (all it keeps).
+INCREASE_DECLINES = {number[-4:]: outcome for number, outcome in DECLINES.items()} | {
+    BLOCKED_LATER_CARD[-4:]: ("card_declined", "The card was declined.")
+}
 BRANDS = {"4": "Visa", "5": "Mastercard", "3": "Amex", "6": "Discover"}
 
 
@@ -145,3 +155,23 @@ class SandboxGateway:
             return GatewayResult(True, reference=reference)
 
         return self._once(idempotency_key, "void", work)
+
+    def increase_authorization(
+        self, *, reference: str, amount: Decimal, idempotency_key: str
+    ) -> GatewayResult:
+        def work() -> GatewayResult:
+            charge = self._locked_charge(reference)
+            if charge is None:
+                return GatewayResult(False, error_code="no_such_charge")
+            if charge.is_voided:
+                return GatewayResult(False, error_code="charge_voided")
+            if amount <= 0:
+                return GatewayResult(False, error_code="invalid_amount")
+            if charge.card_last4 in INCREASE_DECLINES:
+                code, message = INCREASE_DECLINES[charge.card_last4]
+                return GatewayResult(False, error_code=code, error_message=message)
+            charge.authorized += amount
+            charge.save(update_fields=["authorized"])
+            return GatewayResult(True, reference=reference)
+
+        return self._once(idempotency_key, "increase", work)

@@ -1,7 +1,8 @@
 """Order-core models, one module per aggregate; import them from here."""
 
+from orders.models.adjustments import OrderAdjustment
 from orders.models.catalog import Product, Variant
-from orders.models.customers import Address, Customer
+from orders.models.customers import Address, Customer, SavedPaymentMethod
 from orders.models.fulfilment import Allocation, Shipment, ShipmentLine, TrackingEvent
 from orders.models.inventory import Stock, StockMovement, Warehouse
 from orders.models.orders import Order, OrderEvent, OrderLine
@@ -13,6 +14,7 @@ __all__ = [
     "Allocation",
     "Customer",
     "Order",
+    "OrderAdjustment",
     "OrderEvent",
     "OrderLine",
     "Payment",
@@ -20,6 +22,7 @@ __all__ = [
     "Product",
     "SandboxCharge",
     "SandboxOperation",
+    "SavedPaymentMethod",
     "Shipment",
     "ShipmentLine",
     "Stock",

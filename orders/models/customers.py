@@ -1,6 +1,7 @@
 """Customers of the store, independent of Django users (most never log in)."""
 
 from django.db import models
+from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
@@ -64,3 +65,31 @@ class Address(models.Model):
             "country": self.country,
             "phone": self.phone,
         }
+
+
+class SavedPaymentMethod(models.Model):
+    """A payment method the customer saved with the gateway (its vault token, never a card
+    number): CSRs charge it for assisted orders without ever seeing card details."""
+
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="saved_payment_methods"
+    )
+    gateway = models.CharField(_("gateway"), max_length=32)
+    token = models.CharField(_("gateway token"), max_length=128)
+    label = models.CharField(_("label"), max_length=64)  # e.g. "Visa •••• 4242"
+    is_default = models.BooleanField(_("default"), default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("saved payment method")
+        verbose_name_plural = _("saved payment methods")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer"],
+                condition=Q(is_default=True),
+                name="savedpaymentmethod_one_default",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.label

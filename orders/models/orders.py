@@ -79,6 +79,9 @@ class Order(models.Model):
     )
     currency = models.CharField(_("currency"), max_length=3, choices=[(c, c) for c in CURRENCIES])
     shipping_price = models.DecimalField(_("shipping price"), **money_field_kwargs())
+    # The sum of price adjustments on the whole order (OrderAdjustment rows without a line): an
+    # input of orders.pricing, like line discounts, not a cache.
+    order_discount = models.DecimalField(_("order discount"), default=0, **money_field_kwargs())
     # Cached totals: derived by orders.pricing from lines and shipping, never edited by hand.
     subtotal = models.DecimalField(_("subtotal"), **money_field_kwargs())
     discount_total = models.DecimalField(_("discounts"), **money_field_kwargs())
@@ -217,6 +220,14 @@ class OrderEvent(ActorFields):
         ATTENTION_CLEARED = "attention_cleared", _("Attention cleared")
         STATUS_CHANGED = "status_changed", _("Status changed")
         NOTE = "note", _("Note")
+        MODIFIED = "modified", _("Order modified")
+        ADJUSTED = "adjusted", _("Price adjusted")
+        GOODWILL = "goodwill", _("Goodwill credit given")
+        REPLACEMENT = "replacement", _("Replacement sent")
+        NOTIFICATION_RESENT = "notification_resent", _("Notification resent")
+        PAYMENT_LINK_SENT = "payment_link_sent", _("Payment link sent")
+        APPROVAL_REQUESTED = "approval_requested", _("Approval requested")
+        APPROVAL_DECIDED = "approval_decided", _("Approval decided")
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
     type = models.CharField(max_length=32, choices=Type.choices)

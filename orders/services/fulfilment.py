@@ -64,7 +64,8 @@ def shipment_payload(shipment: Shipment) -> dict:
     }
 
 
-def _next_shipment_number(order: Order) -> str:
+def next_shipment_number(order: Order) -> str:
+    """The next shipment number, `<order number>-<n>`. Caller holds the order lock."""
     return f"{order.number}-{Shipment.objects.filter(order=order).count() + 1}"
 
 
@@ -136,7 +137,7 @@ def split_shipment(
     new = Shipment.objects.create(
         order=order,
         warehouse=open_lines[0].shipment.warehouse,
-        number=_next_shipment_number(order),
+        number=next_shipment_number(order),
         promised_delivery_date=order.promised_delivery_date,
     )
     emptied = set()

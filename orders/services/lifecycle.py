@@ -4,7 +4,9 @@ the order lock, records the event and outbox row, then settles the money after c
 from collections import defaultdict
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from oms.actors import Actor
@@ -26,7 +28,8 @@ def _refuse(order: Order, action: str, code: str) -> InvalidTransition:
     )
 
 
-def _require_reason(reason: str) -> str:
+def require_reason(reason: str) -> str:
+    """The reason stripped; refused with a `reason` field error when blank."""
     reason = (reason or "").strip()
     if not reason:
         raise ValidationFailed(
@@ -50,7 +53,7 @@ def cancel_order(*, order: Order, actor: Actor, reason: str, notify_customer: bo
 
     `notify_customer=False` when the customer already knows (their card was declined at
     checkout): integrators still hear of it, the customer gets no cancellation email."""
-    reason = _require_reason(reason)
+    reason = require_reason(reason)
     order = selectors.lock_order(order.pk)
     if order.status == OS.CANCELLED:
         return order  # a retried request must not refund twice
@@ -101,7 +104,7 @@ def _mark_cancelled(
 def cancel_lines(*, order: Order, lines: list[tuple[int, int]], actor: Actor, reason: str) -> Order:
     """Cancel units of single lines that have not shipped. `lines` are (line id, units).
     Cancelling every remaining unit cancels the order."""
-    reason = _require_reason(reason)
+    reason = require_reason(reason)
     order = selectors.lock_order(order.pk)
     if order.status not in UNSHIPPED_STATUSES | {OS.PARTIALLY_SHIPPED, OS.PARTIALLY_DELIVERED}:
         raise _refuse(order, "changed", "order_not_cancellable")
@@ -139,7 +142,7 @@ def cancel_lines(*, order: Order, lines: list[tuple[int, int]], actor: Actor, re
             or [{"field": "lines", "code": "required", "message": "Name at least one line."}],
         )
     for line_id, units in wanted.items():
-        _release_line_units(order, order_lines[line_id], units, actor, reason)
+        release_line_units(order, order_lines[line_id], units, actor, reason)
         order_lines[line_id].quantity_cancelled += units
     OrderLine.objects.bulk_update(order_lines.values(), ["quantity_cancelled"])
     if all(line.quantity_active == 0 for line in order_lines.values()):
@@ -174,7 +177,7 @@ def _units_waiting_in_warehouses(order: Order) -> dict[int, int]:
     return waiting
 
 
-def _release_line_units(
+def release_line_units(
     order: Order, line: OrderLine, units: int, actor: Actor, reason: str
 ) -> None:
     """Take units out of the line's open parcels (least preferred warehouse first) and give the
@@ -229,7 +232,7 @@ def _release_line_units(
 @transaction.atomic
 def hold_order(*, order: Order, actor: Actor, reason: str) -> Order:
     """Stop fulfilment (fraud review, address check, customer request) until released."""
-    reason = _require_reason(reason)
+    reason = require_reason(reason)
     order = selectors.lock_order(order.pk)
     if order.status == OS.ON_HOLD:
         return order
@@ -256,13 +259,31 @@ def release_order(*, order: Order, actor: Actor, reason: str = "") -> Order:
     return order
 
 
-def cancel_abandoned_orders(*, older_than: timedelta) -> int:
+def cancel_abandoned_orders(
+    *, older_than: timedelta, payment_link_older_than: timedelta | None = None
+) -> int:
     """Cancel orders stuck in pending payment (the placing process died between allocating
-    stock and confirming), so their stock is not held forever. Returns how many."""
-    cutoff = timezone.now() - older_than
-    stale = Order.objects.filter(status=OS.PENDING_PAYMENT, created_at__lt=cutoff)
+    stock and confirming), so their stock is not held forever. Returns how many.
+
+    An order waiting for the customer to pay through a payment link (assisted orders) is not
+    stuck: it waits until its newest link expires (`payment_link_older_than`, by default
+    OMS_PAYMENT_LINK_VALID_FOR)."""
+    now = timezone.now()
+    link_valid_for = payment_link_older_than or settings.OMS_PAYMENT_LINK_VALID_FOR
+    links = OrderEvent.objects.filter(order=OuterRef("pk"), type=OrderEvent.Type.PAYMENT_LINK_SENT)
+    stale = Order.objects.filter(status=OS.PENDING_PAYMENT, created_at__lt=now - older_than)
+    sweeps = [
+        (stale.filter(~Exists(links)), "payment never completed"),
+        (
+            stale.filter(Exists(links)).exclude(
+                Exists(links.filter(created_at__gte=now - link_valid_for))
+            ),
+            "payment link expired",
+        ),
+    ]
     cancelled = 0
-    for order in stale.only("pk"):
-        cancel_order(order=order, actor=Actor.system("sweeper"), reason="payment never completed")
-        cancelled += 1
+    for orders, reason in sweeps:
+        for order in orders.only("pk"):
+            cancel_order(order=order, actor=Actor.system("sweeper"), reason=reason)
+            cancelled += 1
     return cancelled

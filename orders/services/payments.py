@@ -39,11 +39,14 @@ def _call(gateway, operation: str, **kwargs) -> GatewayResult:
         return GatewayResult(False, error_code=GATEWAY_ERROR, error_message=str(exc))
 
 
-def authorize_order_payment(*, order: Order, gateway: str, token: str, actor: Actor) -> Outcome:
-    """Authorize the order total. Called with no transaction open; keyed by the order, so a
-    retry never authorizes twice."""
+def authorize_order_payment(
+    *, order: Order, gateway: str, token: str, actor: Actor, attempt: int = 0
+) -> Outcome:
+    """Authorize the order total. Called with no transaction open; keyed by the order and the
+    attempt (a customer paying through a payment link may try another card after a decline),
+    so a retry of the same attempt never authorizes twice."""
     backend = get_gateway(gateway)
-    key = f"order:{order.pk}:authorize"
+    key = f"order:{order.pk}:authorize" + (f":{attempt}" if attempt else "")
     result = _call(
         backend,
         "authorize",
@@ -275,3 +278,94 @@ def resume_pending_transactions(*, older_than: timedelta) -> int:
 def settle_payments_on_commit(*, order_id: int, actor: Actor, reason: str = "") -> None:
     """Settle after the current transaction commits (the gateway is never called inside it)."""
     transaction.on_commit(lambda: settle_payments(order_id=order_id, actor=actor, reason=reason))
+
+
+# Payments that can still bring money in: authorized and not voided, refunded or failed.
+LIVE_PAYMENT_STATUSES = (
+    Payment.Status.AUTHORIZED,
+    Payment.Status.PARTIALLY_CAPTURED,
+    Payment.Status.CAPTURED,
+    Payment.Status.PARTIALLY_REFUNDED,
+)
+
+
+def authorization_cover(payments_: list[Payment]) -> Decimal:
+    """The most the order can end up paying with these payments: what is authorized minus
+    what was refunded (a refund never comes back)."""
+    return sum(
+        (p.amount_authorized - p.amount_refunded for p in payments_ if not p.is_voided),
+        Decimal(0),
+    )
+
+
+def live_payments(order: Order) -> list[Payment]:
+    """The order's payments that can still be captured or refunded, oldest first."""
+    return list(
+        Payment.objects.filter(
+            order=order, status__in=LIVE_PAYMENT_STATUSES, is_voided=False
+        ).order_by("pk")
+    )
+
+
+def increase_authorization(*, order: Order, total: Decimal, actor: Actor, reason: str) -> Outcome:
+    """Make the order's live authorization cover `total` by raising it at the gateway
+    (incremental authorization) when it does not. Called with no transaction open.
+
+    The idempotency key names the payment and the amounts before and after, so a repeated call
+    for the same increase is made once at the gateway and recorded once in the ledger. A
+    gateway error records nothing (its outcome is unknown) and may simply be retried: an
+    increase that did happen only holds more on the card, capture still follows the order."""
+    payment_list = live_payments(order)
+    cover = authorization_cover(payment_list)
+    if total <= cover:
+        return Outcome(True)
+    if not payment_list:
+        return Outcome(
+            False, "no_authorization", "The order has no card authorization to increase."
+        )
+    payment = payment_list[-1]
+    amount = money.quantize(total - cover, payment.currency)
+    key = f"payment:{payment.pk}:increase:{payment.amount_authorized}:{amount}"
+    result = _call(
+        get_gateway(payment.gateway),
+        "increase_authorization",
+        reference=payment.reference,
+        amount=amount,
+        idempotency_key=key,
+    )
+    if result.error_code == GATEWAY_ERROR:
+        return Outcome(False, result.error_code, result.error_message)
+    with transaction.atomic():
+        # The order row first, then the payment: the lock order every payment write keeps.
+        Order.objects.select_for_update().filter(pk=order.pk).first()
+        payment = Payment.objects.select_for_update().get(pk=payment.pk)
+        if not PaymentTransaction.objects.filter(idempotency_key=key).exists():
+            PaymentTransaction.objects.create(
+                payment=payment,
+                kind=Kind.AUTHORIZE,
+                amount=amount,
+                status=TxStatus.SUCCEEDED if result.is_success else TxStatus.FAILED,
+                gateway_reference=result.reference,
+                error_code=result.error_code,
+                error_message=result.error_message[:255],
+                idempotency_key=key,
+                reason=reason[:255],
+                **actor.as_fields(),
+            )
+            if result.is_success:
+                payment.amount_authorized += amount
+                payment.status = payment_status(payment)
+                payment.save(update_fields=["amount_authorized", "status"])
+                events.record(
+                    order,
+                    OrderEvent.Type.PAYMENT_AUTHORIZED,
+                    actor=actor,
+                    reason=reason,
+                    data={
+                        "amount": amount,
+                        "authorized": money.quantize(payment.amount_authorized, payment.currency),
+                        "method": payment.method_label,
+                        "incremental": True,
+                    },
+                )
+    return Outcome(result.is_success, result.error_code, result.error_message)

@@ -35,6 +35,7 @@ class Line:
 class FakeOrder:
     currency: str
     shipping_price: Decimal
+    order_discount: Decimal = Decimal(0)
 
 
 def minor(units: int, currency: str) -> Decimal:
@@ -57,7 +58,9 @@ def orders_with_lines(draw) -> tuple[FakeOrder, list[Line]]:
     currency = draw(st.sampled_from(CURRENCIES))
     shipping = minor(draw(st.integers(min_value=0, max_value=10**5)), currency)
     lines = draw(st.lists(priced_lines(currency), min_size=1, max_size=8))
-    return FakeOrder(currency, shipping), lines
+    # A CSR's discount on the whole order: sometimes none, sometimes more than the order is worth.
+    order_discount = minor(draw(st.sampled_from([0, 1, 10**3, 10**9])), currency)
+    return FakeOrder(currency, shipping, order_discount), lines
 
 
 def has_currency_decimals(amount: Decimal, currency: str) -> bool:
@@ -90,6 +93,7 @@ def test_every_amount_has_exactly_the_currency_decimals(order_and_lines):
 @given(orders_with_lines())
 def test_line_amounts_add_up_to_subtotal_minus_discounts(order_and_lines):
     order, lines = order_and_lines
+    order.order_discount = Decimal(0)  # line amounts know nothing of a discount on the order
     totals = pricing.order_totals(order, lines)
     line_amounts = [
         pricing.line_amount(line, line.quantity - line.quantity_cancelled, order.currency)
@@ -141,6 +145,16 @@ def test_shipped_value_never_exceeds_what_is_owed(order_and_lines, data):
         active = line.quantity - line.quantity_cancelled
         line.quantity_shipped = data.draw(st.integers(min_value=0, max_value=active))
     assert pricing.shipped_value(order, lines) <= pricing.order_totals(order, lines).total
+
+
+@given(orders_with_lines())
+def test_an_order_discount_never_takes_the_total_below_zero(order_and_lines):
+    order, lines = order_and_lines
+    totals = pricing.order_totals(order, lines)
+    without = pricing.order_totals(FakeOrder(order.currency, order.shipping_price), lines)
+    assert totals.total >= 0
+    assert totals.total == max(without.total - order.order_discount, Decimal(0))
+    assert totals.discount_total - without.discount_total == without.total - totals.total
 
 
 def test_half_minor_unit_discount_shares_round_half_up():

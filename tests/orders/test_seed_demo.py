@@ -1,4 +1,5 @@
-"""seed_demo: a believable store made by the real services, consistent, and built only once."""
+"""seed_demo: a believable store made by the real services, consistent, and built only once,
+with the support cases its customers opened (history: nothing is sent)."""
 
 from datetime import timedelta
 from io import StringIO
@@ -10,7 +11,7 @@ from django.core.management import call_command
 from django.db.models import Count, Sum
 from django.utils import timezone
 
-from notifications.models import OutboxMessage
+from notifications.models import Delivery, OutboxMessage
 from oms.models import ApiClient, hash_token
 from orders.models import (
     Allocation,
@@ -23,6 +24,8 @@ from orders.models import (
     Variant,
     Warehouse,
 )
+from support.models import Case, CaseEvent
+from support.selectors.cases import annotate_fcr, fcr_rate
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -49,6 +52,8 @@ def counts() -> dict[str, int]:
     counted["units"] = Stock.objects.aggregate(units=Sum("on_hand"))["units"]
     counted["users"] = User.objects.count()
     counted["api_clients"] = ApiClient.objects.count()
+    counted["cases"] = Case.objects.count()
+    counted["case_events"] = CaseEvent.objects.count()
     return counted
 
 
@@ -98,6 +103,25 @@ def test_seed_demo_builds_a_store_in_every_order_status_that_keeps_the_invariant
     assert client.is_active
     assert client.token_hash == hash_token("oms_demo_storefront_token_local_only")
     assert "oms_demo_storefront_token_local_only" in output
+    assert_cases_are_believable(now)
+
+
+def assert_cases_are_believable(now) -> None:
+    cases = Case.objects.all()
+    assert 10 <= cases.count() <= 16  # about one case for every five orders
+    assert cases.exclude(status="resolved").exists()
+    assert cases.filter(status="resolved").count() > cases.count() / 2
+    assert not cases.filter(opened_at__gt=now).exists()
+    assert not CaseEvent.objects.filter(created_at__gt=now).exists()
+    for case in cases.select_related("order"):
+        assert case.order is None or case.order.customer_id == case.customer_id
+        assert case.order is None or case.opened_at > case.order.created_at
+        assert case.resolved_at is None or case.resolved_at >= case.opened_at
+        assert case.events.filter(type="opened", created_at=case.opened_at).exists()
+    states = set(annotate_fcr(cases).values_list("fcr", flat=True))
+    assert "yes" in states
+    assert fcr_rate(cases).resolved > 0
+    assert not OutboxMessage.objects.filter(aggregate_type="case").exists()
 
 
 def test_seed_demo_run_twice_adds_nothing_and_resets_the_demo_passwords(demo_settings):
@@ -116,10 +140,9 @@ def test_seed_demo_run_twice_adds_nothing_and_resets_the_demo_passwords(demo_set
 
 @pytest.mark.django_db(transaction=True)
 def test_the_seeded_history_is_not_sent_to_anyone(demo_settings, mailoutbox):
-    from notifications.models import Delivery
-
     call_command("seed_demo", orders=20, stdout=StringIO())
 
     assert mailoutbox == []
+    assert Case.objects.exists()
     assert not Delivery.objects.exists()
     assert not OutboxMessage.objects.filter(dispatched_at__isnull=True).exists()
