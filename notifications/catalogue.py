@@ -27,7 +27,11 @@ EVENTS: dict[str, EventSpec] = {
             "Payment is secured and the order goes to the warehouses.",
             email=True,
         ),
-        EventSpec("order.updated", "Lines, quantities or details of the order changed."),
+        EventSpec(
+            "order.updated",
+            "The order changed: lines, quantities, address or shipping method, a replacement "
+            "sent for it, or a message resent.",
+        ),
         EventSpec(
             "order.cancelled",
             "The order was cancelled; stock released, money returned.",
@@ -64,6 +68,33 @@ EVENTS: dict[str, EventSpec] = {
             "shipment.delayed", "The parcel is late against its promise or has stalled.", email=True
         ),
         EventSpec("stock.adjusted", "Units on hand were adjusted, with a reason."),
+        EventSpec(
+            "order.payment_requested",
+            "A rep placed an order for the customer, who pays through the emailed payment link.",
+            email=True,
+        ),
+        EventSpec(
+            "order.adjusted",
+            "A rep adjusted a price on the order (with a reason code); totals were recomputed.",
+        ),
+        EventSpec(
+            "store_credit.issued",
+            "The customer received store credit (goodwill, or a refund taken as credit).",
+            email=True,
+        ),
+        EventSpec(
+            "approval.requested",
+            "A rep asked a supervisor to approve an action above their authority.",
+        ),
+        EventSpec("approval.decided", "A supervisor approved or rejected a request."),
+        EventSpec("case.opened", "A customer contact was recorded as a support case."),
+        EventSpec("case.updated", "A support case changed: a note, a contact, a status."),
+        EventSpec(
+            "case.survey_requested",
+            "A resolved case's satisfaction survey (1 to 5) went to the customer.",
+            essential=False,
+            email=True,
+        ),
     ]
 }
 

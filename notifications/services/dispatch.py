@@ -50,7 +50,7 @@ BROKER_PAUSE_SECONDS = 10.0
 _broker_down_until = 0.0  # time.monotonic(); a race between threads only costs one more try
 
 
-def _enqueue(task_name: str, object_id) -> None:
+def enqueue(task_name: str, object_id) -> None:
     """Queue a task; if the broker is down, say so and let the sweep find the work later."""
     global _broker_down_until
     from notifications import tasks
@@ -85,7 +85,7 @@ def kick(message_id) -> None:
     """Ask a worker to fan the message out (after the emitting transaction committed)."""
     if _kicks_paused:
         return
-    _enqueue("dispatch_message", message_id)
+    enqueue("dispatch_message", message_id)
 
 
 def fan_out(message_id) -> list[int]:
@@ -115,7 +115,7 @@ def fan_out(message_id) -> list[int]:
         message.save(update_fields=["dispatched_at"])
     queued = [d.pk for d in deliveries if d.status == Delivery.Status.PENDING]
     for delivery_id in queued:
-        _enqueue("deliver_delivery", delivery_id)
+        enqueue("deliver_delivery", delivery_id)
     return [d.pk for d in deliveries]
 
 
@@ -201,5 +201,5 @@ def sweep() -> dict[str, int]:
         if channel == Delivery.Channel.LIVE:
             deliver(delivery_id)
         else:
-            _enqueue("deliver_delivery", delivery_id)
+            enqueue("deliver_delivery", delivery_id)
     return {"messages": len(message_ids), "deliveries": len(due)}

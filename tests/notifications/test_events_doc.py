@@ -54,6 +54,47 @@ def test_events_doc_has_one_section_and_example_per_catalogue_event():
     assert "webhook-signature" in text and '"data":' in text
 
 
+def console_scenario() -> None:
+    """The console's events, through the services the console calls: a payment link, an
+    adjustment within authority, goodwill, one request approved, a case opened and resolved."""
+    from django.contrib.auth.models import Group, User
+
+    from orders.services.payment_links import send_payment_link
+    from support.models import ApprovalRequest
+    from support.services import approvals, cases
+
+    agent = User.objects.create_user("doc-agent")
+    agent.groups.add(Group.objects.get(name="agent"))
+    boss = User.objects.create_user("doc-boss")
+    boss.groups.add(Group.objects.get(name="supervisor"))
+    awaiting = services.place_order(
+        data=order_input([("TEE-M", 1)], channel="csr"), actor=ACTOR, await_payment=True
+    )
+    send_payment_link(order=awaiting, actor=ACTOR)
+    order = services.place_order(data=order_input([("TEE-M", 2)]), actor=ACTOR)
+    line = order.lines.get()
+    approvals.request_price_adjustment(
+        user=agent, order=order, line=line.pk, amount="5.00", reason_code="price_match", note="ad"
+    )
+    approvals.request_goodwill(
+        user=agent, order=order, amount="5.00", reason_code="late_delivery", note="late"
+    )
+    approvals.request_goodwill(
+        user=agent, order=order, amount="30.00", reason_code="service_recovery", note="upset"
+    )
+    pending = ApprovalRequest.objects.get(status="pending")
+    approvals.approve_request(request_id=pending.pk, user=boss, note="fine")
+    case = cases.open_case(
+        customer=order.customer,
+        channel="phone",
+        reason="wismo",
+        subject="Where is it?",
+        order=order,
+        actor=ACTOR,
+    )
+    cases.resolve_case(case=case, resolution="Told them", send_survey=True, actor=ACTOR)
+
+
 def paths(value, prefix: str = "") -> set[str]:
     """Every key path in a payload ("order.number", "event.lines[].sku")."""
     if isinstance(value, dict):
@@ -105,6 +146,8 @@ def test_each_example_has_the_shape_of_a_payload_the_services_emit(stocked_varia
     declined = order_input([("TEE-M", 1)], payment=services.PaymentInput(token="4000000000000002"))
     with pytest.raises(Exception, match="declined"):
         services.place_order(data=declined, actor=ACTOR)
+
+    console_scenario()
 
     emitted: dict[str, list[set[str]]] = {}
     for message in OutboxMessage.objects.order_by("created_at"):

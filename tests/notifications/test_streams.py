@@ -337,6 +337,24 @@ def test_staff_stream_refuses_users_who_are_not_staff(short_streams):
     assert response.status_code == 403
 
 
+def test_console_agents_without_admin_access_may_listen(short_streams):
+    from django.contrib.auth.models import Group, Permission
+
+    agent = User.objects.create_user("agent-only", password="x")  # not is_staff
+    group, _ = Group.objects.get_or_create(name="stream-agents")
+    group.permissions.add(Permission.objects.get(codename="use_console"))
+    agent.groups.add(group)
+    event = append("staff", "order.held", **order_payload("A1"))
+
+    response, chunks = get("/events/stream/?as=live", user=agent, **{"Last-Event-ID": "0"})
+
+    assert response.status_code == 200
+    (message,) = parse(chunks)
+    assert message["id"] == event.pk
+    assert message["event"] == "live"  # ?as=live names every message "live"...
+    assert message["data"]["event_type"] == "order.held"  # ...and keeps the type in the data
+
+
 def test_staff_stream_sends_the_staff_topic_or_the_orders_asked_for(short_streams):
     staff = User.objects.create_user("csr", password="x", is_staff=True)
     shop_wide = append("staff", "order.held", **order_payload("A1"))

@@ -102,6 +102,14 @@ class RedisServer:
 
         wait_until(answers, timeout=10, what="redis-server to answer")
 
+    def holds_no_task(self) -> bool:
+        """Nothing queued and nothing handed to a worker and not yet acknowledged."""
+        client = redis.Redis(port=self.port, socket_connect_timeout=1)
+        queued = sum(
+            client.llen(key) for key in client.scan_iter("celery*") if client.type(key) == b"list"
+        )
+        return queued == 0 and client.hlen("unacked") == 0
+
     def kill(self) -> None:
         if self.process is not None and self.process.poll() is None:
             self.process.kill()

@@ -223,6 +223,115 @@ EXAMPLES: dict[str, dict] = {
         "allocated": 5,
         "reason": "Damaged in storage",
     },
+    "order.payment_requested": order_event(
+        "payment_link_sent",
+        actor="maria.santos",
+        order={"status": "pending_payment", "channel": "csr", "total": "369.70"},
+        payment_url="https://shop.example.com/pay/100482:1vQpXk:Zq0c9kKQ2mYw1bX4cD7eF8gH9i/",
+        expires_at="2026-11-24T18:00:00Z",
+        valid_for_hours=48,
+        lines=[
+            {"sku": "SHIRT-LINEN-M", "name": "Linen shirt / M", "quantity": 2, "amount": "239.80"},
+            {"sku": "CAP-NAVY", "name": "Cap / Navy", "quantity": 1, "amount": "110.00"},
+        ],
+        subtotal="389.70",
+        discount_total="39.90",
+        shipping_total="19.90",
+    ),
+    "order.adjusted": order_event(
+        "adjusted",
+        actor="maria.santos",
+        reason="price_match",
+        order={"total": "359.70"},
+        adjustment_id=17,
+        kind="price_adjustment",
+        amount="30.00",
+        # Set when the rep asked for a percentage of the line or order; else null.
+        percentage=None,
+        # The line's number and SKU; null and "" for an adjustment on the whole order.
+        line=2,
+        sku="CAP-NAVY",
+        note="Matched the competitor's price the customer showed us",
+        # Who approved it when it was above the rep's authority; "" when it was within.
+        approved_by="",
+        # Refunded at once (money already captured); the rest is simply not charged.
+        refund_now="30.00",
+    ),
+    "store_credit.issued": order_event(
+        "goodwill",
+        actor="maria.santos",
+        reason="late_delivery",
+        entry_id=93,
+        amount="25.00",
+        credit_currency="BRL",
+        balance="40.00",
+        note="Parcel arrived four days late",
+    ),
+    "approval.requested": order_event(
+        "approval_requested",
+        actor="maria.santos",
+        reason="service_recovery",
+        request_id=41,
+        action="goodwill_credit",
+        amount="180.00",
+        note="Third failed delivery; customer very upset",
+        # Why it needs approval: above_limit, above_order_cap or no_rule.
+        why="above_limit",
+    ),
+    "approval.decided": order_event(
+        "approval_decided",
+        actor="joao.lima",
+        reason="service_recovery",
+        request_id=41,
+        action="goodwill_credit",
+        amount="180.00",
+        # approved, rejected, failed (approved but could not be applied) or withdrawn.
+        decision="approved",
+        requested_by="maria.santos",
+        decision_note="OK given the history",
+        # Why an approved request could not be applied; "" otherwise.
+        failure="",
+    ),
+    "case.opened": {
+        "case": {
+            "id": 812,
+            "reference": "C-812",
+            "channel": "phone",
+            "reason": "wismo",
+            "status": "open",
+            "customer_id": 77,
+        },
+        "order": {**ORDER},
+        "event": {"type": "opened", "actor": "maria.santos"},
+    },
+    "case.updated": {
+        "case": {
+            "id": 812,
+            "reference": "C-812",
+            "channel": "phone",
+            "reason": "wismo",
+            "status": "resolved",
+            "customer_id": 77,
+        },
+        "order": {**ORDER},
+        "event": {"type": "status", "actor": "maria.santos", "from": "open", "to": "resolved"},
+    },
+    "case.survey_requested": {
+        "case": {
+            "id": 812,
+            "reference": "C-812",
+            "channel": "phone",
+            "reason": "wismo",
+            "status": "resolved",
+            "customer_id": 77,
+        },
+        "order": {**ORDER},
+        "event": {
+            "type": "survey_sent",
+            "actor": "maria.santos",
+            "survey_url": "https://shop.example.com/survey/812:1vQpXk:Kq0c9kKQ2mYw1bX4c/",
+        },
+    },
 }
 
 HEADER = """# Event catalogue
