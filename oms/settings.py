@@ -82,6 +82,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "support.context.console",
             ],
         },
     },
@@ -120,7 +121,8 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 WHITENOISE_USE_FINDERS = DEBUG
 
-LOGIN_URL = "/admin/login/"
+LOGIN_URL = "/console/login/"
+LOGIN_REDIRECT_URL = "/console/"
 
 # --- Redis, Celery -----------------------------------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
@@ -187,6 +189,11 @@ for _entry in CELERY_BEAT_SCHEDULE.values():
     _entry.setdefault("options", {})["expires"] = _entry["schedule"].total_seconds()
 # An order still waiting for its payment after this long lost its placing request: cancel it.
 OMS_ABANDONED_ORDER_AFTER = timedelta(minutes=15)
+# A payment link a rep sent (assisted orders) is valid this long; the order keeps its stock
+# reserved meanwhile, and is cancelled when the link expires unpaid.
+OMS_PAYMENT_LINK_VALID_FOR = timedelta(
+    hours=float(os.environ.get("OMS_PAYMENT_LINK_VALID_FOR_HOURS", "48"))
+)
 # A gateway call still pending after this long is retried with its original idempotency key.
 OMS_PAYMENT_RETRY_AFTER = timedelta(minutes=5)
 # A carrier scan stored this long ago and still not applied lost its task: the sweep applies it.

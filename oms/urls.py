@@ -16,6 +16,8 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("console/", include("support.urls")),
     path("", include("orders.urls")),
     path("", include("notifications.urls")),
+    path("", include("support.public_urls")),
 ]

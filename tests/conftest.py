@@ -67,6 +67,22 @@ def tasks_run_inline(request, settings):
     app.conf.task_always_eager = previous
 
 
+@pytest.fixture(autouse=True)
+def console_roles(request):
+    """The role groups and authority matrix that migration support/0002 seeds. A test with real
+    transactions ends by flushing the database, seeded rows included, so a later test on the
+    same worker would find no "agent" group: put them back before every database test."""
+    uses_db = "django_db" in request.keywords or {"db", "transactional_db"} & set(
+        request.fixturenames
+    )
+    if uses_db:
+        request.getfixturevalue("_django_db_helper")
+        from tests.support.money_actions import ensure_roles
+
+        ensure_roles()
+    yield
+
+
 @pytest.fixture
 def system_actor() -> Actor:
     return Actor.system("tests")

@@ -20,6 +20,8 @@ EXPECTED = {
     ("/api/v1/products/{product_id}/", "get"),
     ("/api/v1/variants/{sku}/", "get"),
     ("/api/v1/warehouses/", "get"),
+    ("/api/v1/orders/{number}/edits/preview/", "post"),
+    ("/api/v1/orders/{number}/edits/", "post"),
     ("/api/v1/stock/", "get"),
     ("/api/v1/stock/adjustments/", "post"),
     ("/api/v1/customers/", "get"),
