@@ -12,6 +12,11 @@ def order_topic(number: str) -> str:
     return f"order:{number}"
 
 
+def return_topic(rma: str) -> str:
+    """A return's own stream: the customer's return status page listens to it alone."""
+    return f"return:{rma}"
+
+
 def plan_deliveries(message: OutboxMessage) -> list[Delivery]:
     """Unsaved deliveries for every channel this message goes to."""
     spec = spec_for(message.event_type)
@@ -33,6 +38,9 @@ def plan_deliveries(message: OutboxMessage) -> list[Delivery]:
     deliveries = [delivery(Delivery.Channel.LIVE, STAFF_TOPIC)]
     if order.get("number"):
         deliveries.append(delivery(Delivery.Channel.LIVE, order_topic(order["number"])))
+    return_ = message.payload.get("return") or {}
+    if return_.get("rma"):
+        deliveries.append(delivery(Delivery.Channel.LIVE, return_topic(return_["rma"])))
     opted_out = (
         bool(order.get("email")) and not spec.essential and not wants_non_essential(order["email"])
     )

@@ -16,6 +16,9 @@ class Scope(models.TextChoices):
     STOCK_WRITE = "stock:write", _("Adjust stock")
     CUSTOMERS_READ = "customers:read", _("Read and search customers")
     WEBHOOKS_MANAGE = "webhooks:manage", _("Manage webhook endpoints and replay deliveries")
+    RETURNS_READ = "returns:read", _("Read returns")
+    RETURNS_WRITE = "returns:write", _("Create returns for customers")
+    RETURNS_RECEIVE = "returns:receive", _("Receive and inspect returns (a WMS)")
 
 
 TOKEN_PREFIX = "oms_"

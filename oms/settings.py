@@ -201,6 +201,22 @@ OMS_TRACKING_APPLY_GRACE = timedelta(seconds=30)
 # A parcel with the carrier and no scan for this long has stalled: the customer is told.
 OMS_STALLED_AFTER = timedelta(hours=float(os.environ.get("OMS_STALLED_AFTER_HOURS", "48")))
 
+# --- Returns ----------------------------------------------------------------------------------
+# Customer photos of returned items: at most this many bytes each, of these types (checked
+# from the file's own bytes, not its name).
+OMS_RETURN_PHOTO_MAX_BYTES = int(os.environ.get("OMS_RETURN_PHOTO_MAX_BYTES", 5 * 1024 * 1024))
+OMS_RETURN_PHOTO_TYPES = ("image/jpeg", "image/png", "image/webp")
+OMS_RETURN_PHOTOS_PER_LINE = 4
+# Portal access: a one-time code and a signed link sent to the order's email.
+OMS_PORTAL_CODE_VALID_FOR = timedelta(minutes=15)
+OMS_PORTAL_LINK_VALID_FOR = timedelta(days=7)
+# Lookup attempts allowed per order, per email or postal code, and per client address in
+# OMS_PORTAL_ATTEMPT_WINDOW; beyond that the portal answers 429.
+OMS_PORTAL_MAX_ATTEMPTS = {"order": 5, "identity": 10, "ip": 30}
+OMS_PORTAL_ATTEMPT_WINDOW = timedelta(minutes=15)
+MEDIA_URL = "/media/"
+MEDIA_ROOT = Path(os.environ.get("OMS_MEDIA_ROOT", BASE_DIR / "media"))
+
 # --- API --------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["oms.api.auth.ApiTokenAuthentication"],

@@ -12,6 +12,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("orders.api.urls")),
     path("api/v1/", include("notifications.api_urls")),
+    path("api/v1/", include("returns.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
@@ -20,4 +21,5 @@ urlpatterns = [
     path("", include("orders.urls")),
     path("", include("notifications.urls")),
     path("", include("support.public_urls")),
+    path("", include("returns.urls")),
 ]

@@ -19,6 +19,9 @@ class Customer(models.Model):
     phone = models.CharField(_("phone"), max_length=32, blank=True, db_index=True)
     locale = models.CharField(_("language"), max_length=8, default="en", choices=Locale.choices)
     country = models.CharField(_("country"), max_length=2, default="US")
+    # IANA name ("America/Sao_Paulo"); blank: the country's usual zone (returns' windows end
+    # at midnight where the customer is).
+    time_zone = models.CharField(_("time zone"), max_length=64, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -82,6 +82,11 @@ class Order(models.Model):
     # The sum of price adjustments on the whole order (OrderAdjustment rows without a line): an
     # input of orders.pricing, like line discounts, not a cache.
     order_discount = models.DecimalField(_("order discount"), default=0, **money_field_kwargs())
+    # Money given back to the original payment for returned units (returns app). It lowers
+    # what payments.settle_payments keeps captured, so a later capture never takes it back.
+    refunded_for_returns = models.DecimalField(
+        _("refunded for returns"), default=0, **money_field_kwargs()
+    )
     # Cached totals: derived by orders.pricing from lines and shipping, never edited by hand.
     subtotal = models.DecimalField(_("subtotal"), **money_field_kwargs())
     discount_total = models.DecimalField(_("discounts"), **money_field_kwargs())
@@ -120,6 +125,9 @@ class Order(models.Model):
                 condition=Q(status__in=OrderStatus.values), name="order_status_valid"
             ),
             models.CheckConstraint(condition=Q(total__gte=0), name="order_total_gte_0"),
+            models.CheckConstraint(
+                condition=Q(refunded_for_returns__gte=0), name="order_refunded_for_returns_gte_0"
+            ),
         ]
         indexes = [
             models.Index(fields=["status", "-id"], name="order_status_idx"),
@@ -228,6 +236,7 @@ class OrderEvent(ActorFields):
         PAYMENT_LINK_SENT = "payment_link_sent", _("Payment link sent")
         APPROVAL_REQUESTED = "approval_requested", _("Approval requested")
         APPROVAL_DECIDED = "approval_decided", _("Approval decided")
+        RETURN_UPDATED = "return_updated", _("Return updated")
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
     type = models.CharField(max_length=32, choices=Type.choices)

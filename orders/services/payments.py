@@ -116,11 +116,12 @@ def _plan(order_id: int, actor: Actor, reason: str) -> list[Plan]:
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order_id)
         lines = list(OrderLine.objects.filter(order=order))
-        owed = order.total
+        # Refunds for returned units are money the customer no longer owes, shipped or not.
+        owed = max(order.total - order.refunded_for_returns, 0)
         due_now = (
             owed
             if all(line.quantity_unshipped == 0 for line in lines)
-            else min(owed, pricing.shipped_value(order, lines))
+            else max(min(owed, pricing.shipped_value(order, lines) - order.refunded_for_returns), 0)
         )
         for payment in (
             Payment.objects.select_for_update()

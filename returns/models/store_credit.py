@@ -1,4 +1,4 @@
-"""Returns data. So far: store credit, a ledger per customer and currency (credits given as
+"""Store credit: a ledger per customer and currency (credits given as
 goodwill, refunds taken as credit, and debits when it pays for an order)."""
 
 from django.db import models

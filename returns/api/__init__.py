@@ -1,0 +1,1 @@
+"""The returns REST API under /api/v1/returns/."""

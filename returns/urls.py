@@ -1,0 +1,5 @@
+"""The customer returns portal, mounted at /returns/ (returns.portal.views)."""
+
+from returns.portal import urls
+
+urlpatterns = urls.urlpatterns
