@@ -109,6 +109,8 @@ class Case(models.Model):
             ("place_orders", "Can place orders for customers"),
             ("approve_requests", "Can approve or reject requests above a rep's authority"),
             ("view_insights", "Can see insights dashboards"),
+            ("review_returns", "Can approve or reject returns that need a review"),
+            ("receive_returns", "Can receive and inspect returned parcels"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -19,17 +19,25 @@ PASSWORD = "pass-1234"
 
 
 def ensure_roles() -> None:
-    """The role groups and the authority matrix, as migration support/0002 seeds them. A test
-    with real transactions ends by flushing the database, which takes seeded data with it (the
-    permissions come back by themselves, post_migrate recreates them), so put them back."""
-    if Group.objects.filter(name="agent").exists() and AuthorityRule.objects.exists():
+    """The role groups and the authority matrix, as migrations support/0002 and 0003 seed them.
+    A test with real transactions ends by flushing the database, which takes seeded data with it
+    (the permissions come back by themselves, post_migrate recreates them), so put them back."""
+    if (
+        Group.objects.filter(name="agent").exists()
+        and Group.objects.filter(name="warehouse").exists()
+        and AuthorityRule.objects.exists()
+    ):
         return
     seed = importlib.import_module("support.migrations.0002_roles_and_authority")
-    for role, codenames in seed.ROLE_PERMISSIONS.items():
-        group, _ = Group.objects.get_or_create(name=role)
-        group.permissions.add(
-            *Permission.objects.filter(content_type__app_label="support", codename__in=codenames)
-        )
+    returns_roles = importlib.import_module("support.migrations.0003_returns_roles")
+    for grants in (seed.ROLE_PERMISSIONS, returns_roles.ROLE_PERMISSIONS):
+        for role, codenames in grants.items():
+            group, _ = Group.objects.get_or_create(name=role)
+            group.permissions.add(
+                *Permission.objects.filter(
+                    content_type__app_label="support", codename__in=codenames
+                )
+            )
     for (role, action), (per_action, per_order) in seed.LIMITS.items():
         for currency, factor in seed.CURRENCY_FACTORS.items():
             AuthorityRule.objects.get_or_create(

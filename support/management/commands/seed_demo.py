@@ -14,6 +14,7 @@ import time
 from collections import Counter
 
 from django.conf import settings
+from django.contrib.auth.models import Group, User
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
@@ -40,6 +41,25 @@ from orders.demo.simulation import (
 from orders.models import Order
 from support.demo import SEED_SALT as CASES_SEED_SALT
 from support.demo import seed_cases
+
+# Console-only logins: no admin access (not staff), one console group each. The warehouse login
+# receives and inspects returned parcels (/console/returns/receive/) and nothing else.
+CONSOLE_DEMO_USERS = [("warehouse", "warehouse-demo", "warehouse")]
+
+
+def ensure_console_demo_users() -> dict[str, User]:
+    """The console-only demo logins, with their documented passwords set again on every run."""
+    users = {}
+    for username, password, group_name in CONSOLE_DEMO_USERS:
+        user, _ = User.objects.get_or_create(
+            username=username, defaults={"email": f"{username}@oms.local"}
+        )
+        user.is_staff, user.is_superuser, user.is_active = False, False, True
+        user.set_password(password)
+        user.save()
+        user.groups.add(Group.objects.get_or_create(name=group_name)[0])
+        users[username] = user
+    return users
 
 
 class Command(BaseCommand):
@@ -75,7 +95,7 @@ class Command(BaseCommand):
         started = time.monotonic()
         target = orders if orders is not None else QUICK_ORDERS if quick else DEFAULT_ORDERS
         real_now = timezone.now()
-        users = ensure_demo_users()
+        users = {**ensure_demo_users(), **ensure_console_demo_users()}
         client = ensure_demo_api_client(self.stdout)
         clock = SimulatedClock(real_now)
         # Two months of past orders: their outbox rows are history, marked dispatched, not sent.
@@ -123,6 +143,8 @@ class Command(BaseCommand):
         for username, password, group, _superuser in DEMO_USERS:
             role = group or "superuser"
             self.stdout.write(f"  {username:<11} / {password:<16} ({role})")
+        for username, password, group in CONSOLE_DEMO_USERS:
+            self.stdout.write(f"  {username:<11} / {password:<16} ({group}, console only)")
         if client is not None:
             self.stdout.write(
                 f"Demo API client: {client.name}, token {DEMO_CLIENT_TOKEN} "
