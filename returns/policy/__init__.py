@@ -4,8 +4,15 @@ evaluate_order(order, *, at=None) -> OrderDecision
 estimate(order, lines: list[RequestedLine], *, resolution, is_withdrawal=False,
          at=None) -> Estimate
 active_policy() -> ReturnPolicy
+activate_policy(policy) -> ReturnPolicy
+
+Modules: rules (the active policy as lookups), engine (evaluate_order), estimate, statutory
+(the law on withdrawal), zones (where the customer's day ends).
 """
 
+from returns.policy.engine import Code, evaluate_order
+from returns.policy.estimate import estimate
+from returns.policy.rules import activate_policy, active_policy
 from returns.policy.types import (
     Estimate,
     LineDecision,
@@ -17,6 +24,7 @@ from returns.policy.types import (
 )
 
 __all__ = [
+    "Code",
     "Estimate",
     "LineDecision",
     "LineEstimate",
@@ -24,4 +32,8 @@ __all__ = [
     "ReasonOption",
     "RequestedLine",
     "WithdrawalRight",
+    "activate_policy",
+    "active_policy",
+    "estimate",
+    "evaluate_order",
 ]

@@ -46,6 +46,8 @@ class LineDecision:
     window_ends_at: datetime | None  # aware, end of the last day in the customer's time zone
     # Returnable only because the statutory withdrawal right overrides the store policy.
     is_statutory_only: bool = False
+    # The units may be returned as a statutory withdrawal now (the right is open).
+    is_withdrawable: bool = False
 
 
 @dataclass(frozen=True)
@@ -114,6 +116,8 @@ class Estimate:
     refund_release: str  # RefundRelease value
     warehouse: Warehouse | None  # where the parcel goes
     errors: list[dict[str, str]] = field(default_factory=list)
+    # The total was lowered to the money the order still holds (captured minus refunded).
+    is_capped: bool = False
 
     @property
     def is_valid(self) -> bool:
