@@ -182,6 +182,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(seconds=30),
     },
     "detect-delays": {"task": "orders.tasks.detect_delays", "schedule": timedelta(minutes=15)},
+    "expire-returns": {"task": "returns.tasks.expire_returns", "schedule": timedelta(hours=1)},
 }
 # A periodic run that waited longer than its period (workers down) is dropped, not piled up:
 # the next run does the same work.

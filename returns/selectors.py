@@ -2,11 +2,13 @@
 
 from decimal import Decimal
 
-from django.db.models import QuerySet, Sum
+from django.db.models import Prefetch, Q, QuerySet, Sum
 
+from oms.exceptions import NotFound
 from orders import money
-from orders.models import Customer
-from returns.models import StoreCreditEntry
+from orders import selectors as order_selectors
+from orders.models import Customer, Order
+from returns.models import ReturnEvent, ReturnLine, ReturnRequest, StoreCreditEntry
 
 
 def balance(customer: Customer | int, currency: str) -> Decimal:
@@ -38,3 +40,125 @@ def store_credit_entries(customer: Customer | int) -> QuerySet[StoreCreditEntry]
         .select_related("order")
         .order_by("-created_at", "-id")
     )
+
+
+# --- Returns (RMAs) ---------------------------------------------------------------------------
+
+
+def _normalize_code(code: str) -> str:
+    """RMAs and return tracking numbers are issued in upper case; scanners and people type
+    them any way, so reads compare the upper-cased code (and keep the unique indexes usable)."""
+    return (code or "").strip().upper()
+
+
+def _detail_queryset() -> QuerySet[ReturnRequest]:
+    return ReturnRequest.objects.select_related(
+        "order", "customer", "warehouse", "policy", "exchange_order"
+    ).prefetch_related(
+        Prefetch(
+            "lines",
+            queryset=ReturnLine.objects.select_related(
+                "order_line", "exchange_variant"
+            ).prefetch_related("photos"),
+        ),
+        Prefetch("events", queryset=ReturnEvent.objects.order_by("created_at", "id")),
+    )
+
+
+def get_return(rma: str) -> ReturnRequest:
+    """One return by its RMA, with its lines, photos and timeline, in a fixed number of
+    queries. Raises NotFound."""
+    try:
+        return _detail_queryset().get(rma=_normalize_code(rma))
+    except ReturnRequest.DoesNotExist:
+        raise NotFound(f"Return {rma} does not exist.", code="return_not_found") from None
+
+
+def get_return_by_code(code: str) -> ReturnRequest:
+    """The return a warehouse scans or types: its RMA (the label's QR code) or its return
+    tracking number, in any case. Raises NotFound."""
+    normalized = _normalize_code(code)
+    if not normalized:
+        raise NotFound("Scan or type an RMA or a tracking number.", code="return_not_found")
+    found = _detail_queryset().filter(Q(rma=normalized) | Q(tracking_number=normalized)).first()
+    if found is None:
+        raise NotFound(f"No return with code {code}.", code="return_not_found")
+    return found
+
+
+def returns_for_order(order: Order | int) -> QuerySet[ReturnRequest]:
+    """The order's returns, newest first."""
+    order_id = order if isinstance(order, int) else order.pk
+    return (
+        ReturnRequest.objects.filter(order_id=order_id)
+        .select_related("warehouse")
+        .prefetch_related(
+            Prefetch("lines", queryset=ReturnLine.objects.select_related("order_line"))
+        )
+        .order_by("-id")
+    )
+
+
+def returns_for_customer(customer: Customer | int) -> QuerySet[ReturnRequest]:
+    """The customer's returns across orders, newest first (slice it: it is not bounded)."""
+    customer_id = customer if isinstance(customer, int) else customer.pk
+    return (
+        ReturnRequest.objects.filter(customer_id=customer_id)
+        .select_related("order", "warehouse")
+        .order_by("-id")
+    )
+
+
+def list_returns(
+    *,
+    status: str | None = None,
+    resolution: str | None = None,
+    warehouse_code: str | None = None,
+    via: str | None = None,
+    query: str | None = None,
+) -> QuerySet[ReturnRequest]:
+    """The returns queue, newest first (by id, so it pages with a cursor). Every filter is
+    served by an index (see ReturnRequest.Meta); `query` matches an RMA, a return tracking
+    number, an order number or the customer's email exactly."""
+    queryset = ReturnRequest.objects.select_related("order", "customer", "warehouse")
+    if status:
+        queryset = queryset.filter(status=status)
+    if resolution:
+        queryset = queryset.filter(resolution=resolution)
+    if warehouse_code:
+        queryset = queryset.filter(warehouse__code=warehouse_code.strip().upper())
+    if via:
+        queryset = queryset.filter(requested_via=via)
+    if query and query.strip():
+        text = query.strip()
+        code = _normalize_code(text)
+        queryset = queryset.filter(
+            Q(rma=code)
+            | Q(tracking_number=code)
+            | Q(order__number=text)
+            | Q(customer__email__iexact=text)
+        )
+    return queryset.order_by("-id")
+
+
+def return_timeline(return_request: ReturnRequest | int) -> QuerySet[ReturnEvent]:
+    """The return's events, oldest first."""
+    return_id = return_request if isinstance(return_request, int) else return_request.pk
+    return ReturnEvent.objects.filter(return_request_id=return_id).order_by("created_at", "id")
+
+
+def lock_return(return_id: int) -> ReturnRequest:
+    """The return row locked FOR UPDATE, after its order's row: every return write takes the
+    order lock first (as every order service does), so returns and orders never deadlock.
+    The locked return comes with its order (the locked instance) attached."""
+    order_id = ReturnRequest.objects.filter(pk=return_id).values_list("order_id", flat=True).first()
+    if order_id is None:
+        raise NotFound(f"Return {return_id} does not exist.", code="return_not_found")
+    order = order_selectors.lock_order(order_id)
+    return_request = (
+        ReturnRequest.objects.select_for_update(of=("self",))
+        .select_related("warehouse")
+        .get(pk=return_id)
+    )
+    return_request.order = order
+    return return_request

@@ -118,6 +118,9 @@ class ReturnRequest(ActorFields):
     tracking_number = models.CharField(_("tracking number"), max_length=64, blank=True)
     decision_reason = models.CharField(_("decision reason"), max_length=255, blank=True)
     customer_note = models.TextField(_("customer comment"), blank=True)
+    # The caller's retry key (API Idempotency-Key, portal form token): the same reference
+    # answers with the same return instead of creating another.
+    idempotency_reference = models.CharField(max_length=100, blank=True)
     created_at = models.DateTimeField(_("requested"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     approved_at = models.DateTimeField(null=True, blank=True)
@@ -144,6 +147,11 @@ class ReturnRequest(ActorFields):
                 fields=["tracking_number"],
                 condition=~Q(tracking_number=""),
                 name="return_tracking_number_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["idempotency_reference"],
+                condition=~Q(idempotency_reference=""),
+                name="return_idempotency_reference_unique",
             ),
         ]
         indexes = [
