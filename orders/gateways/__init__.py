@@ -1,6 +1,7 @@
 """The payment gateway interface. Services call a gateway only outside any lock or transaction,
 always with an idempotency key, so a retried call never charges or refunds twice."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol
@@ -45,16 +46,37 @@ class PaymentGateway(Protocol):
         ...
 
 
-def get_gateway(name: str | None = None) -> PaymentGateway:
+# Gateways other apps provide (returns registers "store_credit" from its AppConfig.ready()):
+# orders stays ignorant of them, they only have to speak PaymentGateway.
+_registered: dict[str, Callable[[], PaymentGateway]] = {}
+
+
+def register_gateway(name: str, factory: Callable[[], PaymentGateway]) -> None:
+    """Make `get_gateway(name)` build a gateway with `factory`. Registering a name again
+    replaces the factory (ready() may run more than once in tests)."""
+    _registered[name] = factory
+
+
+def _factories() -> dict[str, Callable[[], PaymentGateway]]:
     from orders.gateways.external import ExternalGateway
     from orders.gateways.sandbox import SandboxGateway
 
-    gateways = {"sandbox": SandboxGateway, "external": ExternalGateway}
+    return {"sandbox": SandboxGateway, "external": ExternalGateway, **_registered}
+
+
+def get_gateway(name: str | None = None) -> PaymentGateway:
     name = name or settings.OMS_PAYMENT_GATEWAY
     try:
-        return gateways[name]()
+        factory = _factories()[name]
     except KeyError:
         raise ValueError(f"Unknown payment gateway {name!r}") from None
+    return factory()
 
 
+def gateway_names() -> tuple[str, ...]:
+    """Every gateway a payment may name: the built-in ones and the registered ones."""
+    return tuple(_factories())
+
+
+# The built-in gateways (the API's choices; registered ones are in gateway_names()).
 GATEWAY_NAMES = ("sandbox", "external")

@@ -14,7 +14,14 @@ from django.utils import timezone
 
 from oms.actors import Actor
 from orders import money, pricing
-from orders.gateways import GatewayError, GatewayResult, get_gateway
+from orders.gateways import (
+    GatewayError,
+    GatewayResult,
+    PaymentGateway,
+    gateway_names,
+    get_gateway,
+    register_gateway,
+)
 from orders.models import Order, OrderEvent, OrderLine, Payment, PaymentTransaction
 from orders.services import events
 
@@ -22,6 +29,18 @@ logger = logging.getLogger(__name__)
 GATEWAY_ERROR = "gateway_error"
 Kind = PaymentTransaction.Kind
 TxStatus = PaymentTransaction.Status
+# Re-exported for apps that may not import orders.gateways (import-linter): returns registers
+# its store-credit gateway and builds GatewayResults through here.
+__all__ = [
+    "GatewayError",
+    "GatewayResult",
+    "PaymentGateway",
+    "gateway_names",
+    "register_gateway",
+]
+# A hold (an instant exchange's security) is a payment of its own that settle_payments never
+# touches: its ledger keys start with this, and only capture_hold / void_hold move it.
+HOLD_KEY_PREFIX = "hold:"
 
 
 @dataclass(frozen=True)
@@ -45,12 +64,28 @@ def authorize_order_payment(
     """Authorize the order total. Called with no transaction open; keyed by the order and the
     attempt (a customer paying through a payment link may try another card after a decline),
     so a retry of the same attempt never authorizes twice."""
-    backend = get_gateway(gateway)
     key = f"order:{order.pk}:authorize" + (f":{attempt}" if attempt else "")
+    return _authorize(
+        order=order, gateway=gateway, token=token, amount=order.total, key=key, actor=actor
+    )
+
+
+def _authorize(
+    *,
+    order: Order,
+    gateway: str,
+    token: str,
+    amount: Decimal,
+    key: str,
+    actor: Actor,
+    reason: str = "",
+    is_hold: bool = False,
+) -> Outcome:
+    backend = get_gateway(gateway)
     result = _call(
         backend,
         "authorize",
-        amount=order.total,
+        amount=amount,
         currency=order.currency,
         token=token,
         idempotency_key=key,
@@ -65,31 +100,33 @@ def authorize_order_payment(
                 reference=result.reference,
                 currency=order.currency,
                 status=Payment.Status.AUTHORIZED if result.is_success else Payment.Status.FAILED,
-                amount_authorized=order.total if result.is_success else 0,
+                amount_authorized=amount if result.is_success else 0,
             )
             PaymentTransaction.objects.create(
                 payment=payment,
                 kind=Kind.AUTHORIZE,
-                amount=order.total,
+                amount=amount,
                 status=TxStatus.SUCCEEDED if result.is_success else TxStatus.FAILED,
                 gateway_reference=result.reference,
                 error_code=result.error_code,
                 error_message=result.error_message[:255],
                 idempotency_key=key,
+                reason=reason[:255],
                 **actor.as_fields(),
             )
+            data = {
+                "amount": money.quantize(amount, order.currency),
+                "method": payment.method_label,
+            }
             events.record(
                 order,
                 OrderEvent.Type.PAYMENT_AUTHORIZED
                 if result.is_success
                 else OrderEvent.Type.PAYMENT_FAILED,
                 actor=actor,
-                reason=result.error_code,
-                data={
-                    "amount": money.quantize(order.total, order.currency),
-                    "method": payment.method_label,
-                },
-                notify=None if result.is_success else "payment.failed",
+                reason=result.error_code or reason,
+                data={**data, "hold": True} if is_hold else data,
+                notify=None if result.is_success or is_hold else "payment.failed",
             )
     return Outcome(result.is_success, result.error_code, result.error_message)
 
@@ -134,6 +171,7 @@ def _plan(order_id: int, actor: Actor, reason: str) -> list[Plan]:
                     Payment.Status.PARTIALLY_REFUNDED,
                 ],
             )
+            .exclude(transactions__idempotency_key__startswith=HOLD_KEY_PREFIX)
             .order_by("pk")
         ):
             pending_capture = _pending(payment, Kind.CAPTURE)
@@ -302,9 +340,9 @@ def authorization_cover(payments_: list[Payment]) -> Decimal:
 def live_payments(order: Order) -> list[Payment]:
     """The order's payments that can still be captured or refunded, oldest first."""
     return list(
-        Payment.objects.filter(
-            order=order, status__in=LIVE_PAYMENT_STATUSES, is_voided=False
-        ).order_by("pk")
+        Payment.objects.filter(order=order, status__in=LIVE_PAYMENT_STATUSES, is_voided=False)
+        .exclude(transactions__idempotency_key__startswith=HOLD_KEY_PREFIX)
+        .order_by("pk")
     )
 
 
@@ -370,3 +408,93 @@ def increase_authorization(*, order: Order, total: Decimal, actor: Actor, reason
                     },
                 )
     return Outcome(result.is_success, result.error_code, result.error_message)
+
+
+def is_hold(payment: Payment) -> bool:
+    """Whether the payment is a hold (authorized by authorize_hold), not the order's payment."""
+    return payment.transactions.filter(idempotency_key__startswith=HOLD_KEY_PREFIX).exists()
+
+
+def authorize_hold(
+    *,
+    order: Order,
+    gateway: str,
+    token: str,
+    amount: Decimal,
+    reference: str,
+    actor: Actor,
+    reason: str = "",
+) -> Outcome:
+    """Authorize `amount` on the order as a hold: money kept on the customer's card that the
+    order's own settlement never captures or voids (an instant exchange secures the units the
+    customer has not sent back yet with it). Only capture_hold or void_hold end it. Called with
+    no transaction open; keyed by `reference`, so a retry never authorizes twice."""
+    return _authorize(
+        order=order,
+        gateway=gateway,
+        token=token,
+        amount=money.quantize(amount, order.currency),
+        key=f"{HOLD_KEY_PREFIX}{reference}:authorize",
+        actor=actor,
+        reason=reason,
+        is_hold=True,
+    )
+
+
+def find_hold(order: Order, reference: str) -> Payment | None:
+    """The hold authorize_hold made on the order for `reference`, if it succeeded."""
+    return (
+        Payment.objects.filter(
+            order=order,
+            transactions__kind=Kind.AUTHORIZE,
+            transactions__status=TxStatus.SUCCEEDED,
+            transactions__idempotency_key=f"{HOLD_KEY_PREFIX}{reference}:authorize",
+        )
+        .order_by("pk")
+        .first()
+    )
+
+
+def _plan_hold(payment_id: int, kind: str, actor: Actor, reason: str) -> Plan | None:
+    with transaction.atomic():
+        # The order row first, then the payment: the lock order every payment write keeps.
+        order_id = Payment.objects.values_list("order_id", flat=True).get(pk=payment_id)
+        Order.objects.select_for_update().filter(pk=order_id).first()
+        payment = Payment.objects.select_for_update().get(pk=payment_id)
+        if payment.is_voided or payment.amount_captured > 0:
+            return None  # already ended one way or the other
+        done = payment.transactions.filter(
+            kind__in=[Kind.CAPTURE, Kind.VOID],
+            status__in=[TxStatus.PENDING, TxStatus.SUCCEEDED],
+        ).first()
+        if done is not None:
+            if done.status == TxStatus.PENDING and done.kind == kind:
+                return Plan(payment.order_id, payment.pk, kind, done.amount, done.pk)
+            return None
+        attempt = payment.transactions.filter(kind=kind, status=TxStatus.FAILED).count()
+        txn = PaymentTransaction.objects.create(
+            payment=payment,
+            kind=kind,
+            amount=payment.amount_authorized,
+            status=TxStatus.PENDING,
+            idempotency_key=f"{HOLD_KEY_PREFIX}payment:{payment.pk}:{kind}:{attempt}",
+            reason=reason[:255],
+            **actor.as_fields(),
+        )
+        return Plan(payment.order_id, payment.pk, kind, txn.amount, txn.pk)
+
+
+def capture_hold(*, payment: Payment, actor: Actor, reason: str = "") -> None:
+    """Take the held money (the customer kept what the hold secured). Once per hold; a hold
+    already voided or captured is left alone. Called with no transaction open."""
+    plan = _plan_hold(payment.pk, Kind.CAPTURE, actor, reason)
+    if plan is not None:
+        _execute(plan, actor)
+
+
+def void_hold(*, payment: Payment, actor: Actor, reason: str = "") -> None:
+    """Release the held money (what it secured came back). Once per hold; a hold already
+    voided or captured is left alone. Called with no transaction open."""
+    plan = _plan_hold(payment.pk, Kind.VOID, actor, reason)
+    if plan is not None:
+        _execute(plan, actor)
