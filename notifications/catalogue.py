@@ -15,6 +15,10 @@ class EventSpec:
     # The customer gets an email (templates in notifications/templates/notifications/email/).
     email: bool = False
     sms: bool = False
+    # Integrators' endpoints and the live streams (staff console, the customer's pages) hear of
+    # it. Off for messages that carry a secret meant for the customer's inbox alone.
+    webhook: bool = True
+    live: bool = True
     version: int = 1
 
 
@@ -94,6 +98,71 @@ EVENTS: dict[str, EventSpec] = {
             "A resolved case's satisfaction survey (1 to 5) went to the customer.",
             essential=False,
             email=True,
+        ),
+        # Returns. Every customer email about a return is essential: each one answers a
+        # request the customer made, or tells them where their goods and their money are (and
+        # the withdrawal acknowledgement is a legal duty); none is marketing to opt out of.
+        EventSpec(
+            "return.requested",
+            "A return was requested (portal, console or API); it waits for review unless the "
+            "policy approves it at once.",
+            email=True,
+        ),
+        EventSpec(
+            "return.approved",
+            "A return was approved: the customer gets the RMA and the link to the return label.",
+            email=True,
+        ),
+        EventSpec("return.rejected", "A return was rejected, with the reason.", email=True),
+        EventSpec(
+            "return.cancelled",
+            "A return was cancelled (by the customer or a rep) before it shipped.",
+            email=True,
+        ),
+        EventSpec(
+            "return.expired",
+            "An approved return was not shipped in time; its label no longer works.",
+            email=True,
+        ),
+        EventSpec("return.in_transit", "The carrier scanned the return parcel on its way back."),
+        EventSpec(
+            "return.received",
+            "The warehouse received the return (quantity and condition per line).",
+            email=True,
+        ),
+        EventSpec(
+            "return.inspected",
+            "The warehouse inspected the returned units (restock, damaged or scrap).",
+        ),
+        EventSpec(
+            "return.refunded",
+            "Money for the return went back to the original payment method.",
+            email=True,
+        ),
+        EventSpec(
+            "return.credited",
+            "The return was settled as store credit (with any bonus).",
+            email=True,
+        ),
+        EventSpec(
+            "return.exchanged",
+            "The replacement order for an exchange was placed.",
+            email=True,
+        ),
+        EventSpec("return.closed", "The return is complete; nothing more happens to it."),
+        EventSpec(
+            "return.withdrawal_acknowledged",
+            "A statutory withdrawal was received; the customer gets a timestamped "
+            "acknowledgement (EU directive 2011/83/EU art. 11(3)).",
+            email=True,
+        ),
+        EventSpec(
+            "return.access_code",
+            "The returns portal's one-time code and signed link, for the order's email only. "
+            "Never sent to webhooks or live streams.",
+            email=True,
+            webhook=False,
+            live=False,
         ),
     ]
 }

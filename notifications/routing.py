@@ -35,12 +35,16 @@ def plan_deliveries(message: OutboxMessage) -> list[Delivery]:
             **extra,
         )
 
-    deliveries = [delivery(Delivery.Channel.LIVE, STAFF_TOPIC)]
-    if order.get("number"):
-        deliveries.append(delivery(Delivery.Channel.LIVE, order_topic(order["number"])))
-    return_ = message.payload.get("return") or {}
-    if return_.get("rma"):
-        deliveries.append(delivery(Delivery.Channel.LIVE, return_topic(return_["rma"])))
+    deliveries: list[Delivery] = []
+    # A message carrying a secret for the customer's inbox (the portal's access code) goes by
+    # email alone: live events are readable by every console user and webhooks leave the store.
+    if spec.live:
+        deliveries.append(delivery(Delivery.Channel.LIVE, STAFF_TOPIC))
+        if order.get("number"):
+            deliveries.append(delivery(Delivery.Channel.LIVE, order_topic(order["number"])))
+        return_ = message.payload.get("return") or {}
+        if return_.get("rma"):
+            deliveries.append(delivery(Delivery.Channel.LIVE, return_topic(return_["rma"])))
     opted_out = (
         bool(order.get("email")) and not spec.essential and not wants_non_essential(order["email"])
     )
@@ -51,6 +55,8 @@ def plan_deliveries(message: OutboxMessage) -> list[Delivery]:
         deliveries.append(delivery(Delivery.Channel.EMAIL, order["email"].lower(), **skipped))
     if spec.sms and order.get("phone") and tells_customer:
         deliveries.append(delivery(Delivery.Channel.SMS, order["phone"], **skipped))
+    if not spec.webhook:
+        return deliveries
     for endpoint in WebhookEndpoint.objects.filter(is_active=True):
         if endpoint.wants(message.event_type):
             deliveries.append(

@@ -65,6 +65,38 @@ def scan(carrier_status: str, **changes: Any) -> dict:
     return {**SCAN, "carrier_status": carrier_status, **changes}
 
 
+RETURN = {
+    "rma": "R100482-1",
+    "status": "requested",
+    "resolution": "refund",
+    "is_withdrawal": False,
+    "is_instant_exchange": False,
+    "currency": "BRL",
+    "estimated_total": "129.90",
+    "refunded_amount": "0.00",
+    "credited_amount": "0.00",
+    "tracking_number": "",
+    "exchange_order": None,
+}
+RETURN_LINES = [{"sku": "SHIRT-LINEN-M", "quantity": 1, "reason": "size_too_small"}]
+
+
+def return_event(
+    event_type: str,
+    *,
+    actor: str,
+    reason: str = "",
+    return_: dict | None = None,
+    **data: Any,
+) -> dict:
+    """A return event's payload as returns.services.events.record writes it."""
+    return {
+        "order": {**ORDER, "status": "delivered"},
+        "return": {**RETURN, **(return_ or {})},
+        "event": {"type": event_type, "reason": reason, "actor": actor, **data},
+    }
+
+
 EXAMPLES: dict[str, dict] = {
     "order.created": order_event(
         "placed", actor="storefront", order={"status": "pending_payment"}, warehouses=[3]
@@ -332,6 +364,135 @@ EXAMPLES: dict[str, dict] = {
             "survey_url": "https://shop.example.com/survey/812:1vQpXk:Kq0c9kKQ2mYw1bX4c/",
         },
     },
+    "return.requested": return_event(
+        "requested",
+        actor="customer",
+        reason="The collar is tight",
+        via="portal",
+        # True when a rep reviews it first; False when the policy approves it at once.
+        requires_review=True,
+        lines=RETURN_LINES,
+    ),
+    "return.approved": return_event(
+        "approved",
+        actor="maria.santos",
+        return_={"status": "approved", "tracking_number": "RP482913305117"},
+        # The parcel must be scanned by then, or the return expires.
+        expires_at="2026-12-08T14:05:00Z",
+        # Refunded without a parcel ("keep it"): no label, no expiry.
+        is_keep_it=False,
+    ),
+    "return.rejected": return_event(
+        "rejected",
+        actor="maria.santos",
+        reason="The photos show wear: the item has been used",
+        return_={"status": "rejected"},
+    ),
+    "return.cancelled": return_event(
+        "cancelled",
+        actor="customer",
+        reason="Decided to keep it",
+        return_={"status": "cancelled"},
+    ),
+    "return.expired": return_event(
+        "expired",
+        actor="return expiry",
+        return_={"status": "expired", "tracking_number": "RP482913305117"},
+        expires_at="2026-12-08T14:05:00Z",
+    ),
+    "return.in_transit": return_event(
+        "in_transit",
+        actor="returns-post tracking",
+        return_={"status": "in_transit", "tracking_number": "RP482913305117"},
+        carrier_status="in_transit",
+        occurred_at="2026-11-26T10:12:00Z",
+        location="Cajamar, SP",
+    ),
+    "return.received": return_event(
+        "received",
+        actor="wms",
+        return_={"status": "received", "tracking_number": "RP482913305117"},
+        lines=[{"sku": "SHIRT-LINEN-M", "quantity": 1, "condition": "as_new"}],
+    ),
+    "return.inspected": return_event(
+        "inspected",
+        actor="wms",
+        return_={"status": "inspected", "tracking_number": "RP482913305117"},
+        lines=[{"sku": "SHIRT-LINEN-M", "disposition": "restock", "restocked": 1}],
+    ),
+    "return.refunded": return_event(
+        "refunded",
+        actor="wms",
+        return_={
+            "status": "refunded",
+            "tracking_number": "RP482913305117",
+            "refunded_amount": "129.90",
+        },
+        # What this release refunded; `return.refunded_amount` is the total so far.
+        amount="129.90",
+    ),
+    "return.credited": return_event(
+        "credited",
+        actor="wms",
+        return_={
+            "status": "credited",
+            "resolution": "store_credit",
+            "estimated_total": "142.89",
+            "tracking_number": "RP482913305117",
+            "credited_amount": "142.89",
+        },
+        amount="142.89",
+        # The store-credit bonus included in `amount`, and the customer's balance after it.
+        bonus="12.99",
+        balance="167.89",
+    ),
+    "return.exchanged": return_event(
+        "exchanged",
+        actor="wms",
+        return_={
+            "status": "exchanged",
+            "resolution": "exchange",
+            "estimated_total": "0.00",
+            "tracking_number": "RP482913305117",
+            "exchange_order": "100517",
+        },
+        # Replacement minus returned value: > 0 charged to the customer, < 0 refunded.
+        exchange_difference="0.00",
+        exchange_tracking_url=(
+            "https://shop.example.com/track/100517:1vQr2m:p8Lr1c0aJQ7nXw2cY5dE8fG9hI0jK1lM2nO3pQ4r/"
+        ),
+    ),
+    "return.closed": return_event(
+        "closed",
+        actor="wms",
+        return_={
+            "status": "closed",
+            "tracking_number": "RP482913305117",
+            "refunded_amount": "129.90",
+        },
+    ),
+    "return.withdrawal_acknowledged": return_event(
+        "withdrawal_acknowledged",
+        actor="customer",
+        return_={"resolution": "refund", "is_withdrawal": True, "estimated_total": "409.60"},
+        # When the withdrawal reached the store, to the second (UTC), and the customer's zone,
+        # in which the acknowledgement states it.
+        received_at="2026-11-25T21:47:13.204518+00:00",
+        time_zone="America/Sao_Paulo",
+        # The statutory right: "br_cdc_49" (Brazil, CDC art. 49) or "eu_14_days" (EU).
+        right="br_cdc_49",
+        lines=[{"sku": "SHIRT-LINEN-M", "quantity": 2, "reason": "withdrawal"}],
+    ),
+    "return.access_code": {
+        "order": {**ORDER, "status": "delivered"},
+        "access": {
+            "code": "482913",
+            "link": "https://shop.example.com/returns/access/100482:1vQs3n:Fq9Wm2xLpR7tYv3bN6cJ8kD0eH4gA1sZ5uI7oP2qX9w/",
+            "code_expires_at": "2026-11-25T22:02:13.204Z",
+            "code_valid_minutes": 15,
+            "link_expires_at": "2026-12-02T21:47:13.204Z",
+        },
+    },
 }
 
 HEADER = """# Event catalogue
@@ -340,19 +501,21 @@ HEADER = """# Event catalogue
      Change the catalogue or the examples in notifications/management/commands/events_doc.py,
      then run the command again (a test fails while this page is stale). -->
 
-Every change to an order, its payments, its shipments or the stock is written together with an
-event in the same database transaction (the transactional outbox). Once the transaction commits,
-the event is delivered to every channel that wants it; a change that rolls back sends nothing.
+Every change to an order, its payments, its shipments, its returns or the stock is written
+together with an event in the same database transaction (the transactional outbox). Once the
+transaction commits, the event is delivered to every channel that wants it; a change that rolls
+back sends nothing.
 
 - **Webhooks**: every event, to every active endpoint subscribed to its type (`order.cancelled`)
-  or to a prefix (`order.*`). See [Webhook envelope](#webhook-envelope).
+  or to a prefix (`order.*`), except the ones marked *email only* below: they carry a secret
+  meant for the customer's inbox alone. See [Webhook envelope](#webhook-envelope).
 - **Email**: the events marked *customer email* below go to the order's email address, in the
   customer's language (English or Brazilian Portuguese). Customers can turn off the
   non-essential ones in the preference centre linked from every email; essential
   (transactional) ones are always sent.
 - **SMS**: non-essential delivery updates also go by SMS when the order has a phone number.
-- **Live updates**: the staff console and the customer's tracking page follow every order event
-  as it happens.
+- **Live updates**: the staff console, the customer's tracking page and the customer's return
+  status page follow every order and return event as it happens (email-only events excepted).
 - **On the order**: every email, SMS and webhook delivery, including the ones skipped because the
   customer opted out, is listed under `notifications` in `GET /api/v1/orders/{number}/`.
 
@@ -377,6 +540,21 @@ Order, payment and shipment events share one shape, `{"order": {...}, "event": {
 | `event.reason` | why, as given by whoever made the change (may be empty) |
 | `event.actor` | who made the change: a staff user, an API client or a system process |
 | `event.*` | what the change was about, per event (see the examples) |
+
+Return events add the return, `{"order": {...}, "return": {...}, "event": {...}}`:
+
+| field | meaning |
+| --- | --- |
+| `return.rma` | the return's number (RMA), the order number and a sequence: `R100482-1` |
+| `return.status` | the return's status after the change (see [docs/returns.md](returns.md)) |
+| `return.resolution` | what the customer gets: `refund`, `store_credit` or `exchange` |
+| `return.is_withdrawal` | a statutory withdrawal (Brazil CDC art. 49, EU directive 2011/83/EU) |
+| `return.is_instant_exchange` | the replacement shipped before the return arrived |
+| `return.currency`, `return.estimated_total` | the amount estimated when it was requested |
+| `return.refunded_amount` | refunded to the original payment so far |
+| `return.credited_amount` | given as store credit so far (bonus included) |
+| `return.tracking_number` | the return parcel's tracking number (on the label), or `""` |
+| `return.exchange_order` | the replacement order's number, or null |
 
 Amounts are decimal strings, never numbers, to keep their precision, written with the
 currency's minor unit (`"389.70"` USD, `"3897"` JPY). Dates are `YYYY-MM-DD`, times
@@ -420,6 +598,8 @@ def _summary(specs: list[EventSpec]) -> str:
     rows = ["| event | customer email | essential | version |", "| --- | --- | --- | --- |"]
     for spec in specs:
         email = "yes" + (" (+ SMS)" if spec.sms else "") if spec.email else "no"
+        if not spec.webhook:
+            email += " (email only)"
         rows.append(
             f"| [`{spec.name}`](#{spec.name.replace('.', '')}) | {email} "
             f"| {_yes_no(spec.essential)} | {spec.version} |"
@@ -439,10 +619,17 @@ def _section(spec: EventSpec) -> str:
     else:
         essential = "yes (customers get no message for this event)"
     example = json.dumps(EXAMPLES[spec.name], indent=2, ensure_ascii=False)
+    channels = ""
+    if not spec.webhook or not spec.live:
+        channels = (
+            f"- Webhooks: {_yes_no(spec.webhook)}; live updates: {_yes_no(spec.live)} "
+            "(email only: it carries a secret for the customer's inbox)\n"
+        )
     return (
         f"### {spec.name}\n\n{spec.description}\n\n"
         f"- Customer email: {email}\n"
         f"- Essential: {essential}\n"
+        f"{channels}"
         f"- Payload version: {spec.version}\n\n"
         f"```json\n{example}\n```\n"
     )
