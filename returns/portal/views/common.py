@@ -1,0 +1,24 @@
+"""What every portal page shares: the layout's context and the headers of a personal page."""
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
+
+from returns.policy import zones
+
+
+def page(
+    request: HttpRequest, template: str, context: dict | None = None, *, status: int = 200
+) -> HttpResponse:
+    """Render a portal template: dates in the customer's time zone, never cached (it shows one
+    customer's order), kept out of search engines."""
+    context = {"store_name": getattr(settings, "OMS_STORE_NAME", ""), **(context or {})}
+    order = context.get("order")
+    zone = zones.customer_time_zone(order) if order is not None else None
+    with timezone.override(zone):
+        response = render(request, f"returns/portal/{template}", context, status=status)
+    add_never_cache_headers(response)
+    response["X-Robots-Tag"] = "noindex"
+    return response
