@@ -67,6 +67,7 @@ def delivered_order(
     country: str = "US",
     warehouse_code: str = "EAST",
     delivered_days_ago: int = 1,
+    email: str = "ana@example.com",
 ) -> Order:
     """An order of `lines` ((sku, quantity) or (sku, quantity, unit price); 20.00 by default)
     shipped from one warehouse, paid (captured) and delivered `delivered_days_ago`."""
@@ -76,7 +77,12 @@ def delivered_order(
         StockFactory(variant=variant, warehouse=warehouse, on_hand=10)
     address = {**ADDRESS, "country": country}
     order = services.place_order(
-        data=order_input([line[:2] for line in lines], shipping_address=address), actor=ACTOR
+        data=order_input(
+            [line[:2] for line in lines],
+            shipping_address=address,
+            customer=services.CustomerInput(email=email, name="Ana Souza"),
+        ),
+        actor=ACTOR,
     )
     for shipment in order.shipments.order_by("pk"):
         shipment = services.ship_shipment(
