@@ -82,14 +82,27 @@ def _authorize(
     is_hold: bool = False,
 ) -> Outcome:
     backend = get_gateway(gateway)
-    result = _call(
-        backend,
-        "authorize",
-        amount=amount,
-        currency=order.currency,
-        token=token,
-        idempotency_key=key,
-    )
+    verify = getattr(backend, "verify_token", None)
+    if verify is not None and not verify(token=token, customer_id=order.customer_id):
+        # A gateway whose tokens name a customer (store credit): never another's money.
+        result = GatewayResult(
+            False,
+            method_label=backend.name,
+            error_code="token_not_for_customer",
+            error_message="This payment method belongs to another customer.",
+        )
+    else:
+        result = _call(
+            backend,
+            "authorize",
+            amount=amount,
+            currency=order.currency,
+            token=token,
+            idempotency_key=key,
+        )
+    # Money taken at authorization (store credit is debited): captured at once, so whatever
+    # the order stops owing later is refunded rather than left held.
+    captured = amount if result.is_success and _captures_at_authorization(backend) else 0
     with transaction.atomic():
         existing = PaymentTransaction.objects.filter(idempotency_key=key).first()
         if existing is None:
@@ -99,8 +112,13 @@ def _authorize(
                 method_label=result.method_label or backend.name,
                 reference=result.reference,
                 currency=order.currency,
-                status=Payment.Status.AUTHORIZED if result.is_success else Payment.Status.FAILED,
+                status=(
+                    (Payment.Status.CAPTURED if captured else Payment.Status.AUTHORIZED)
+                    if result.is_success
+                    else Payment.Status.FAILED
+                ),
                 amount_authorized=amount if result.is_success else 0,
+                amount_captured=captured,
             )
             PaymentTransaction.objects.create(
                 payment=payment,
@@ -114,6 +132,17 @@ def _authorize(
                 reason=reason[:255],
                 **actor.as_fields(),
             )
+            if captured:
+                PaymentTransaction.objects.create(
+                    payment=payment,
+                    kind=Kind.CAPTURE,
+                    amount=captured,
+                    status=TxStatus.SUCCEEDED,
+                    gateway_reference=result.reference,
+                    idempotency_key=f"{key}:capture",
+                    reason="taken at authorization",
+                    **actor.as_fields(),
+                )
             data = {
                 "amount": money.quantize(amount, order.currency),
                 "method": payment.method_label,
@@ -129,6 +158,10 @@ def _authorize(
                 notify=None if result.is_success or is_hold else "payment.failed",
             )
     return Outcome(result.is_success, result.error_code, result.error_message)
+
+
+def _captures_at_authorization(backend: PaymentGateway) -> bool:
+    return bool(getattr(backend, "captures_at_authorization", False))
 
 
 def _pending(payment: Payment, kind: str) -> Decimal:
