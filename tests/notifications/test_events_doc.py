@@ -14,6 +14,7 @@ from notifications.management.commands.events_doc import DOC_PATH, EXAMPLES, ren
 from notifications.models import OutboxMessage
 from orders import services
 from orders.models import Order
+from tests.notifications.return_scenario import returns_scenario
 from tests.orders.builders import ACTOR, order_input
 
 # Payloads no flow of the order core emits yet: refunds come with returns. A refund is written
@@ -148,6 +149,7 @@ def test_each_example_has_the_shape_of_a_payload_the_services_emit(stocked_varia
         services.place_order(data=declined, actor=ACTOR)
 
     console_scenario()
+    returns_scenario()
 
     emitted: dict[str, list[set[str]]] = {}
     for message in OutboxMessage.objects.order_by("created_at"):

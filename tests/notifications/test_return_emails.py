@@ -99,7 +99,7 @@ def test_every_return_email_renders_with_its_key_facts(event_type, locale):
         ("return.requested", "BRL 129.90", "BRL 129,90"),
         ("return.approved", "BRL 129.90", "BRL 129,90"),
         ("return.refunded", "BRL 129.90", "BRL 129,90"),
-        ("return.credited", "BRL 167.89", "BRL 167,89"),  # the new balance
+        ("return.credited", "BRL 142.89", "BRL 142,89"),
         ("return.credited", "BRL 12.99", "BRL 12,99"),  # the bonus
     ],
 )
@@ -121,12 +121,18 @@ def test_refund_email_states_the_amount_returned_to_the_original_payment():
     ) in email.text
 
 
-def test_store_credit_email_leaves_out_the_balance_when_the_payload_has_none():
-    email = render("return.credited", event={"balance": None, "bonus": "0.00"})
+def test_store_credit_email_shows_the_bonus_and_the_new_balance_when_the_payload_has_it():
+    with_balance = render("return.credited", event={"balance": "167.89"})
+    without_bonus = render(
+        "return.credited",
+        event={"refunds": [{"kind": "store_credit", "amount": "142.89", "reference": "c:1"}]},
+    )
 
-    assert "Store credit added: BRL 142.89" in email.text
-    assert "Your store credit now" not in email.text + email.html
-    assert "bonus" not in email.text.lower()
+    assert "Store credit added: BRL 142.89" in with_balance.text
+    assert "Including a bonus of: BRL 12.99" in with_balance.text
+    assert "Your store credit now: BRL 167.89" in with_balance.text
+    assert "Your store credit now" not in render("return.credited").text
+    assert "bonus" not in without_bonus.text.lower()
 
 
 def test_rejection_email_gives_the_reason():
@@ -134,6 +140,15 @@ def test_rejection_email_gives_the_reason():
 
     assert "The reason: The photos show wear: the item has been used" in email.text
     assert "The photos show wear: the item has been used" in email.html
+
+
+def test_a_request_under_review_says_to_wait_and_an_approved_one_that_the_label_follows():
+    reviewed = render("return.requested")
+    approved = render("return.requested", event={"requires_review": False})
+
+    assert "Please do not send anything before then." in reviewed.text
+    assert "label follows in a separate email" in approved.text
+    assert "1 × SHIRT-LINEN-M (Size too small)" in reviewed.text
 
 
 def test_approval_email_links_to_the_label_and_names_the_rma_and_the_ship_by_date():
@@ -153,37 +168,50 @@ def test_keep_it_approval_needs_no_label():
     assert "RP482913305117" not in email.text
 
 
-def test_exchange_email_names_the_replacement_order_and_links_its_tracking():
+def test_exchange_email_names_the_replacement_order():
     email = render("return.exchanged")
-    tracking = EXAMPLES["return.exchanged"]["event"]["exchange_tracking_url"]
 
     assert "100517" in email.subject
+    assert "we have placed the replacement order 100517" in email.text
+    assert "1 × SHIRT-LINEN-L" in email.text
+
+
+def test_exchange_email_links_the_replacement_tracking_when_the_payload_has_it():
+    tracking = "https://shop.example.com/track/100517:token/"
+    email = render("return.exchanged", event={"exchange_tracking_url": tracking})
+
     assert f"Track your replacement: {tracking}" in email.text
     assert f'href="{tracking}"' in email.html
 
 
 def test_exchange_price_difference_says_who_pays():
-    charged = render("return.exchanged", event={"exchange_difference": "15.00"})
-    refunded = render("return.exchanged", event={"exchange_difference": "-15.00"})
+    charged = render("return.exchanged", event={"to_pay": "15.00"})
+    refunded = render(
+        "return.exchanged",
+        event={"refunds": [{"kind": "exchange_difference", "amount": "15.00", "reference": "d"}]},
+    )
 
-    assert "the difference of BRL 15.00 is charged" in charged.text
-    assert "we refund the difference of BRL 15.00" in refunded.text
+    assert "pay the difference with the payment link" in charged.text
+    assert "BRL 15.00" in charged.text
+    assert "we have refunded the difference of BRL 15.00" in refunded.text
+    assert "difference" not in render("return.exchanged").text
 
 
 def test_withdrawal_acknowledgement_states_when_it_was_received_in_the_customer_zone():
     # Received 2026-11-25 21:47:13 UTC: 18:47:13 in São Paulo (UTC-3).
-    english = render("return.withdrawal_acknowledged")
-    portuguese = render("return.withdrawal_acknowledged", "pt-br")
+    brazil = {"time_zone": "America/Sao_Paulo", "right": "br_cdc_49"}
+    english = render("return.withdrawal_acknowledged", event=brazil)
+    portuguese = render("return.withdrawal_acknowledged", "pt-br", event=brazil)
 
     assert "Received on Nov. 25, 2026, 18:47:13 (America/Sao_Paulo, UTC-0300)" in english.text
     assert "18:47:13" in english.html and "America/Sao_Paulo" in english.html
     assert "25 de Novembro de 2026, 18:47:13 (America/Sao_Paulo, UTC-0300)" in portuguese.text
     assert "Law 8.078/1990), article 49" in english.text
-    assert "2 × SHIRT-LINEN-M" in english.text
+    assert "R100482-1" in english.text
 
 
 def test_withdrawal_acknowledgement_without_a_zone_names_utc():
-    email = render("return.withdrawal_acknowledged", event={"time_zone": "", "right": "eu_14_days"})
+    email = render("return.withdrawal_acknowledged", event={"right": "eu_14_days"})
 
     assert "Received on Nov. 25, 2026, 21:47:13 (UTC)" in email.text
     assert "2011/83/EU" in email.text
@@ -194,6 +222,13 @@ def test_an_unknown_time_zone_falls_back_to_utc():
     email = render("return.withdrawal_acknowledged", event={"time_zone": "Mars/Olympus_Mons"})
 
     assert "21:47:13 (UTC)" in email.text
+
+
+def test_withdrawal_acknowledgement_lists_what_was_withdrawn_when_the_payload_has_it():
+    lines = [{"sku": "SHIRT-LINEN-M", "quantity": 2, "reason": "withdrawal"}]
+    email = render("return.withdrawal_acknowledged", event={"lines": lines})
+
+    assert "2 × SHIRT-LINEN-M" in email.text
 
 
 def test_access_code_subject_never_carries_the_code():

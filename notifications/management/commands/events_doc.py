@@ -366,10 +366,11 @@ EXAMPLES: dict[str, dict] = {
     },
     "return.requested": return_event(
         "requested",
-        actor="customer",
+        actor="ana.souza@example.com",
         reason="The collar is tight",
         via="portal",
-        # True when a rep reviews it first; False when the policy approves it at once.
+        # True when a rep reviews it first; false when the policy approves it at once (a
+        # return.approved follows in the same transaction).
         requires_review=True,
         lines=RETURN_LINES,
     ),
@@ -379,7 +380,7 @@ EXAMPLES: dict[str, dict] = {
         return_={"status": "approved", "tracking_number": "RP482913305117"},
         # The parcel must be scanned by then, or the return expires.
         expires_at="2026-12-08T14:05:00Z",
-        # Refunded without a parcel ("keep it"): no label, no expiry.
+        # Refunded without a parcel ("keep it"): no label, no deadline.
         is_keep_it=False,
     ),
     "return.rejected": return_event(
@@ -390,13 +391,14 @@ EXAMPLES: dict[str, dict] = {
     ),
     "return.cancelled": return_event(
         "cancelled",
-        actor="customer",
+        actor="ana.souza@example.com",
         reason="Decided to keep it",
-        return_={"status": "cancelled"},
+        return_={"status": "cancelled", "tracking_number": "RP482913305117"},
     ),
     "return.expired": return_event(
         "expired",
-        actor="return expiry",
+        actor="return-expiry",
+        reason="no carrier scan before the deadline",
         return_={"status": "expired", "tracking_number": "RP482913305117"},
         expires_at="2026-12-08T14:05:00Z",
     ),
@@ -404,36 +406,53 @@ EXAMPLES: dict[str, dict] = {
         "in_transit",
         actor="returns-post tracking",
         return_={"status": "in_transit", "tracking_number": "RP482913305117"},
-        carrier_status="in_transit",
+        # The carrier's event id (or status and time): a repeated scan is ignored.
+        scan="RP482913305117-1",
+        carrier="returns-post",
+        carrier_status="picked_up",
         occurred_at="2026-11-26T10:12:00Z",
-        location="Cajamar, SP",
+        location="São Paulo, SP",
+        description="Objeto postado",
     ),
     "return.received": return_event(
         "received",
         actor="wms",
         return_={"status": "received", "tracking_number": "RP482913305117"},
+        # Units that arrived in this receipt (receipts may come in parts).
         lines=[{"sku": "SHIRT-LINEN-M", "quantity": 1, "condition": "as_new"}],
+        is_complete=True,
+        warehouse="SAO",
     ),
     "return.inspected": return_event(
         "inspected",
         actor="wms",
-        return_={"status": "inspected", "tracking_number": "RP482913305117"},
-        lines=[{"sku": "SHIRT-LINEN-M", "disposition": "restock", "restocked": 1}],
+        return_={
+            "status": "inspected",
+            "tracking_number": "RP482913305117",
+        },
+        lines=[{"sku": "SHIRT-LINEN-M", "quantity": 1, "disposition": "restock", "restocked": 1}],
+        warehouse="SAO",
     ),
     "return.refunded": return_event(
         "refunded",
         actor="wms",
+        reason="received",
         return_={
             "status": "refunded",
             "tracking_number": "RP482913305117",
             "refunded_amount": "129.90",
         },
-        # What this release refunded; `return.refunded_amount` is the total so far.
+        # What this release refunded, row by row; `refunded_total` is the return's total so far.
         amount="129.90",
+        refunds=[{"kind": "refund", "amount": "129.90", "reference": "return:R100482-1:refund:1"}],
+        refunded_total="129.90",
+        credited_total="0.00",
+        status="refunded",
     ),
     "return.credited": return_event(
         "credited",
         actor="wms",
+        reason="received",
         return_={
             "status": "credited",
             "resolution": "store_credit",
@@ -441,26 +460,39 @@ EXAMPLES: dict[str, dict] = {
             "tracking_number": "RP482913305117",
             "credited_amount": "142.89",
         },
+        # Store credit and the policy's bonus for choosing it, as separate ledger entries.
         amount="142.89",
-        # The store-credit bonus included in `amount`, and the customer's balance after it.
-        bonus="12.99",
-        balance="167.89",
+        refunds=[
+            {
+                "kind": "store_credit",
+                "amount": "129.90",
+                "reference": "return:R100482-1:credit:1",
+            },
+            {"kind": "bonus", "amount": "12.99", "reference": "return:R100482-1:bonus:1"},
+        ],
+        refunded_total="0.00",
+        credited_total="142.89",
+        status="credited",
     ),
     "return.exchanged": return_event(
         "exchanged",
         actor="wms",
         return_={
-            "status": "exchanged",
+            "status": "received",
             "resolution": "exchange",
-            "estimated_total": "0.00",
             "tracking_number": "RP482913305117",
             "exchange_order": "100517",
         },
-        # Replacement minus returned value: > 0 charged to the customer, < 0 refunded.
-        exchange_difference="0.00",
-        exchange_tracking_url=(
-            "https://shop.example.com/track/100517:1vQr2m:p8Lr1c0aJQ7nXw2cY5dE8fG9hI0jK1lM2nO3pQ4r/"
-        ),
+        # The replacement order (channel "exchange"), what it holds, and how it is paid: the
+        # returned value is applied as a discount; `to_pay` above zero is asked for with a
+        # payment link (order.payment_requested on the replacement order).
+        exchange_order="100517",
+        lines=[{"sku": "SHIRT-LINEN-L", "quantity": 1}],
+        value="129.90",
+        credit_applied="129.90",
+        to_pay="0.00",
+        # The replacement shipped before the return arrived, secured by a payment hold.
+        is_instant=False,
     ),
     "return.closed": return_event(
         "closed",
@@ -473,15 +505,11 @@ EXAMPLES: dict[str, dict] = {
     ),
     "return.withdrawal_acknowledged": return_event(
         "withdrawal_acknowledged",
-        actor="customer",
-        return_={"resolution": "refund", "is_withdrawal": True, "estimated_total": "409.60"},
-        # When the withdrawal reached the store, to the second (UTC), and the customer's zone,
-        # in which the acknowledgement states it.
+        actor="ana.souza@example.com",
+        return_={"is_withdrawal": True, "estimated_total": "409.60"},
+        # When the withdrawal reached the store, to the second; the email states it in the
+        # customer's time zone.
         received_at="2026-11-25T21:47:13.204518+00:00",
-        time_zone="America/Sao_Paulo",
-        # The statutory right: "br_cdc_49" (Brazil, CDC art. 49) or "eu_14_days" (EU).
-        right="br_cdc_49",
-        lines=[{"sku": "SHIRT-LINEN-M", "quantity": 2, "reason": "withdrawal"}],
     ),
     "return.access_code": {
         "order": {**ORDER, "status": "delivered"},
