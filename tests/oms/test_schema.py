@@ -34,6 +34,20 @@ EXPECTED = {
     ("/api/v1/webhook-endpoints/{endpoint_id}/rotate-secret/", "post"),
     ("/api/v1/webhook-endpoints/{endpoint_id}/deliveries/", "get"),
     ("/api/v1/webhook-deliveries/{delivery_id}/replay/", "post"),
+    # Returns (returns/api)
+    ("/api/v1/returns/", "get"),
+    ("/api/v1/returns/", "post"),
+    ("/api/v1/returns/estimate/", "post"),
+    ("/api/v1/orders/{number}/returns/eligibility/", "get"),
+    ("/api/v1/returns/{rma}/", "get"),
+    ("/api/v1/returns/{rma}/label.pdf", "get"),
+    ("/api/v1/returns/{rma}/approve/", "post"),
+    ("/api/v1/returns/{rma}/reject/", "post"),
+    ("/api/v1/returns/{rma}/cancel/", "post"),
+    ("/api/v1/returns/{rma}/receive/", "post"),
+    ("/api/v1/returns/{rma}/inspect/", "post"),
+    ("/api/v1/returns/{rma}/refund/", "post"),
+    ("/api/v1/return-tracking-events/", "post"),
 }
 
 
@@ -47,6 +61,22 @@ def test_schema_lists_every_endpoint_with_its_security(client):
     assert schema["components"]["securitySchemes"]["ApiToken"]["scheme"] == "bearer"
     create = schema["paths"]["/api/v1/orders/"]["post"]
     assert any(p["name"] == "Idempotency-Key" and p["required"] for p in create["parameters"])
+
+
+@pytest.mark.django_db
+def test_schema_documents_the_returns_api_rules(client):
+    paths = client.get("/api/schema/?format=json").json()["paths"]
+    for path in (
+        "/api/v1/returns/",
+        *(f"/api/v1/returns/{{rma}}/{a}/" for a in ("receive", "inspect", "refund")),
+    ):
+        post = paths[path]["post"]
+        assert any(p["name"] == "Idempotency-Key" and p["required"] for p in post["parameters"])
+        assert "422" in post["responses"]
+    assert (
+        "application/pdf"
+        in paths["/api/v1/returns/{rma}/label.pdf"]["get"]["responses"]["200"]["content"]
+    )
 
 
 def test_schema_generates_without_warnings(tmp_path):
