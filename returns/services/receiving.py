@@ -31,7 +31,7 @@ from returns.models import (
     ReturnStatus,
 )
 from returns.models.returns import RESOLVED
-from returns.services import events, transitions
+from returns.services import events, exchanges, transitions
 
 logger = logging.getLogger(__name__)
 
@@ -238,6 +238,9 @@ def receive_return(
         notify="return.received",
     )
     logger.info("returns.received", extra={"rma": r.rma, "complete": is_complete})
+    if r.is_instant_exchange and r.exchange_order_id:
+        # The parcel is here: the replacement's hold is released, whatever the refund waits for.
+        exchanges.settle_exchange_hold_on_commit(return_request=r, actor=actor)
     if r.refund_release in RELEASE_ON_RECEIPT:
         r = transitions.release_refund(r, actor=actor, reason="received")
     return r

@@ -13,10 +13,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from oms.actors import Actor
-from oms.exceptions import InvalidTransition, ValidationFailed
+from oms.exceptions import InsufficientStock, InvalidTransition, ValidationFailed
 from returns import policy, selectors
-from returns.models import ReturnEvent, ReturnRequest, ReturnStatus
-from returns.services import events, numbers
+from returns.models import Resolution, ReturnEvent, ReturnRequest, ReturnStatus
+from returns.services import events, exchanges, numbers
 
 logger = logging.getLogger(__name__)
 
@@ -104,8 +104,38 @@ def approve_return(
             actor=actor,
             data={"carrier": r.carrier, "tracking_number": r.tracking_number},
         )
+        if r.is_instant_exchange and r.resolution == Resolution.EXCHANGE:
+            r = _place_instant_exchange(r, actor=actor)
     logger.info("returns.approved", extra={"rma": r.rma, "actor": actor.label})
     return r
+
+
+def _place_instant_exchange(r: ReturnRequest, *, actor: Actor) -> ReturnRequest:
+    """An instant exchange ships its replacement as soon as the return is approved. When the
+    replacement cannot be placed (out of stock, a variant withdrawn) the approval stands and
+    the return goes on as a normal exchange, placed when the parcel arrives."""
+    try:
+        exchanges.place_exchange_order(return_request=r, actor=actor)
+    except (InsufficientStock, ValidationFailed) as exc:
+        r.is_instant_exchange = False
+        r.save(update_fields=["is_instant_exchange", "updated_at"])
+        events.record(
+            r,
+            ReturnEvent.Type.NOTE,
+            actor=actor,
+            reason="instant_exchange_not_placed",
+            data={"code": exc.code, "message": exc.message},
+        )
+        logger.warning("returns.instant_exchange_not_placed", extra={"rma": r.rma})
+        return r
+    return selectors.lock_return(r.pk)
+
+
+def _settle_instant_exchange_hold(r: ReturnRequest, *, actor: Actor) -> None:
+    """An instant exchange's hold ends with the return: voided once it arrives, captured when
+    it is cancelled or expires (the customer kept both). After commit, once."""
+    if r.is_instant_exchange and r.exchange_order_id:
+        exchanges.settle_exchange_hold_on_commit(return_request=r, actor=actor)
 
 
 @transaction.atomic
@@ -137,24 +167,19 @@ def cancel_return(
     *, return_request: ReturnRequest, actor: Actor, reason: str = ""
 ) -> ReturnRequest:
     """Cancel a return before its parcel is on the way (requested or approved), by the customer
-    or a rep. An instant exchange whose replacement order exists cannot be cancelled here: the
-    replacement is already on its way and its payment hold settles it."""
+    or a rep. An instant exchange's replacement stays with the customer: its hold is captured
+    (returns.services.exchanges.settle_exchange_hold)."""
     r = selectors.lock_return(return_request.pk)
     if r.status == S.CANCELLED:
         return r
     if not r.can_transition_to(S.CANCELLED):
         raise refuse(r, S.CANCELLED, "return_not_cancellable")
-    if r.is_instant_exchange and r.exchange_order_id:
-        raise InvalidTransition(
-            _("The replacement of return %(rma)s has been placed; send the item back instead.")
-            % {"rma": r.rma},
-            code="instant_exchange_not_cancellable",
-        )
     r.status = S.CANCELLED
     r.save(update_fields=["status", "updated_at"])
     events.record(
         r, ReturnEvent.Type.CANCELLED, actor=actor, reason=reason, notify="return.cancelled"
     )
+    _settle_instant_exchange_hold(r, actor=actor)
     logger.info("returns.cancelled", extra={"rma": r.rma, "actor": actor.label})
     return r
 
@@ -208,4 +233,5 @@ def _expire_one(return_id: int, now: datetime) -> bool:
         data={"expires_at": r.expires_at},
         notify="return.expired",
     )
+    _settle_instant_exchange_hold(r, actor=EXPIRY_ACTOR)
     return True

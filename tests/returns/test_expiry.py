@@ -114,3 +114,33 @@ def test_beat_runs_the_expiry_every_hour():
 
     assert entry["task"] == "returns.tasks.expire_returns"
     assert entry["schedule"] == timedelta(hours=1)
+
+
+def test_an_expired_instant_exchange_captures_its_hold(django_capture_on_commit_callbacks):
+    from orders.models import SavedPaymentMethod
+    from orders.services import payments
+    from returns.models import Resolution
+    from returns.services import exchanges
+    from tests.factories import StockFactory, VariantFactory
+
+    order = delivered_order((("TEE-M", 1),))
+    tee_m = order.lines.get().variant
+    tee_l = VariantFactory(product=tee_m.product, sku="TEE-L", price=tee_m.price)
+    StockFactory(variant=tee_l, warehouse=order.shipments.first().warehouse, on_hand=3)
+    SavedPaymentMethod.objects.create(
+        customer=order.customer, gateway="sandbox", token="tok_4242424242424242", is_default=True
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        r = request(
+            order,
+            wanted(order, "TEE-M", 1, exchange_variant_id=tee_l.pk),
+            resolution=Resolution.EXCHANGE,
+            is_instant_exchange=True,
+        )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert transitions.expire_returns(now=r.expires_at + timedelta(seconds=1)) == 1
+
+    r.refresh_from_db()
+    hold = payments.find_hold(r.exchange_order, exchanges.hold_reference(r))
+    assert r.status == S.EXPIRED and hold.status == "captured"

@@ -216,3 +216,119 @@ def test_a_stale_instance_is_checked_against_the_database():
 
     with pytest.raises(InvalidTransition):
         transitions.approve_return(return_request=stale, actor=REP)
+
+
+# --- instant exchanges: the replacement ships at approval, its hold ends with the return ------
+
+
+@pytest.fixture
+def instant_exchange_order():
+    """A delivered order of TEE-M whose customer has a saved card, and TEE-L in stock."""
+    from orders.models import SavedPaymentMethod
+    from tests.factories import StockFactory, VariantFactory
+
+    order = delivered_order()
+    tee_m = line_of(order, "TEE-M").variant
+    tee_l = VariantFactory(product=tee_m.product, sku="TEE-L", price=tee_m.price)
+    StockFactory(variant=tee_l, warehouse=order.shipments.first().warehouse, on_hand=3)
+    SavedPaymentMethod.objects.create(
+        customer=order.customer,
+        gateway="sandbox",
+        token="tok_4242424242424242",
+        label="Visa •••• 4242",
+        is_default=True,
+    )
+    return order, tee_l
+
+
+def request_instant_exchange(order, tee_l, reason="size_too_small"):
+    from returns.models import Resolution
+
+    return request(
+        order,
+        wanted(order, "TEE-M", 1, reason, exchange_variant_id=tee_l.pk),
+        resolution=Resolution.EXCHANGE,
+        is_instant_exchange=True,
+    )
+
+
+def hold_of(r):
+    from orders.services import payments
+    from returns.services import exchanges
+
+    r.refresh_from_db()
+    return payments.find_hold(r.exchange_order, exchanges.hold_reference(r))
+
+
+def test_an_approved_instant_exchange_places_the_replacement_at_once(
+    instant_exchange_order, django_capture_on_commit_callbacks
+):
+    order, tee_l = instant_exchange_order
+
+    with django_capture_on_commit_callbacks(execute=True):
+        r = request_instant_exchange(order, tee_l)
+
+    assert r.status == S.APPROVED and r.is_instant_exchange
+    assert r.exchange_order is not None
+    assert r.exchange_order.channel == "exchange"
+    assert r.exchange_order.original_order_id == order.pk
+    assert r.exchange_order.lines.get().sku == "TEE-L"
+    assert hold_of(r).status == "authorized"
+
+
+def test_an_instant_exchange_waiting_for_review_is_placed_when_a_rep_approves(
+    instant_exchange_order, django_capture_on_commit_callbacks
+):
+    order, tee_l = instant_exchange_order
+    r = request_instant_exchange(order, tee_l, reason="other")
+    assert r.status == S.REQUESTED and r.exchange_order_id is None
+
+    with django_capture_on_commit_callbacks(execute=True):
+        r = transitions.approve_return(return_request=r, actor=REP)
+
+    assert r.exchange_order_id is not None
+
+
+def test_cancelling_an_instant_exchange_captures_its_hold(
+    instant_exchange_order, django_capture_on_commit_callbacks
+):
+    order, tee_l = instant_exchange_order
+    with django_capture_on_commit_callbacks(execute=True):
+        r = request_instant_exchange(order, tee_l)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        transitions.cancel_return(return_request=r, actor=CUSTOMER, reason="kept both")
+
+    assert hold_of(r).status == "captured"
+
+
+def test_receiving_an_instant_exchange_releases_its_hold(
+    instant_exchange_order, django_capture_on_commit_callbacks
+):
+    order, tee_l = instant_exchange_order
+    with django_capture_on_commit_callbacks(execute=True):
+        r = request_instant_exchange(order, tee_l)
+    line = r.lines.get()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        receiving.receive_return(return_request=r, lines=[(line.pk, 1, "as_new")], actor=REP)
+
+    assert hold_of(r).status == "voided"
+
+
+def test_an_instant_exchange_out_of_stock_is_approved_as_a_normal_exchange(
+    instant_exchange_order,
+):
+    from orders.models import Stock
+
+    order, tee_l = instant_exchange_order
+    r = request_instant_exchange(order, tee_l, reason="other")
+    Stock.objects.filter(variant=tee_l).update(on_hand=0)
+
+    r = transitions.approve_return(return_request=r, actor=REP)
+
+    assert r.status == S.APPROVED
+    assert r.exchange_order_id is None and not r.is_instant_exchange
+    note = r.events.get(type=ReturnEvent.Type.NOTE)
+    assert note.reason == "instant_exchange_not_placed"
+    assert note.data["code"] == "insufficient_stock"
