@@ -10,9 +10,9 @@ from decimal import Decimal
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
+from notifications.models import OutboxMessage
 from oms.actors import Actor
 from orders import services
-from notifications.models import OutboxMessage
 from orders.models import Order, OrderEvent, OrderLine, Stock
 from returns.models import (
     RequestedVia,
@@ -38,9 +38,9 @@ WEBP = b"RIFF\x40\x00\x00\x00WEBPVP8 " + b"\x00" * 64
 
 
 def store_policy(**overrides) -> ReturnPolicy:
-    """An active policy the tests control: 30 days, refunds on receipt, "other" needs review,
-    "damaged" needs a photo and is kept when worth at most 25 (one unit, not two), "no_longer_wanted" costs a 10 %
-    restocking fee and the customer pays return shipping."""
+    """An active policy the tests control: 30 days, refunds on receipt, no return shipping fee;
+    "other" needs review, "damaged" needs a photo and is kept when worth at most 25 (one unit,
+    not two), "no_longer_wanted" costs a 10 % restocking fee."""
     values = {
         "name": "Test policy",
         "window_days": 30,
