@@ -10,6 +10,7 @@ from support.views import (
     order_actions,
     orders,
     placement,
+    returns,
     search,
 )
 
@@ -25,4 +26,5 @@ urlpatterns = [
     *adjustments.urlpatterns,
     *orders.urlpatterns,
     *cases.urlpatterns,
+    *returns.urlpatterns,
 ]

@@ -15,15 +15,17 @@ from notifications.models import Delivery
 from oms.exceptions import NotFound
 from orders import money
 from orders.models import Address, Customer, Order, OrderEvent, SavedPaymentMethod
-from returns.models import StoreCreditEntry
+from returns.models import ReturnRequest, StoreCreditEntry
 from support.models import Case
 from support.selectors.cases import annotate_fcr
+from support.selectors.returns import returns_for_customer
 
 ORDERS_SHOWN = 15
 ORDERS_MAX = 500
 CASES_SHOWN = 25
 LEDGER_SHOWN = 25
 NOTIFICATIONS_SHOWN = 25
+RETURNS_SHOWN = 15
 RECENT = timedelta(days=30)
 MANY_CONTACTS = 3
 
@@ -57,6 +59,7 @@ class Customer360:
     store_credit_entries: list[StoreCreditEntry]
     notifications: list[Delivery]
     flags: list[Flag] = field(default_factory=list)
+    returns: list[ReturnRequest] = field(default_factory=list)  # newest first (issue 5)
 
     @property
     def has_more_orders(self) -> bool:
@@ -274,4 +277,5 @@ def get_customer_360(
         store_credit_entries=entries,
         notifications=_notifications(customer, NOTIFICATIONS_SHOWN),
         flags=flags,
+        returns=returns_for_customer(customer.pk, limit=RETURNS_SHOWN),
     )

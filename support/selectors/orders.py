@@ -26,8 +26,10 @@ from orders.models import (
     TrackingEvent,
 )
 from orders.models.orders import UNSHIPPED_STATUSES
+from returns.models import ReturnRequest
 from support.models import ApprovalRequest, Case
 from support.selectors.cases import cases_for_order
+from support.selectors.returns import returns_for_order
 
 NOTIFICATIONS_SHOWN = 50
 RELATED_SHOWN = 20
@@ -87,6 +89,7 @@ class ConsoleOrder:
     cases: list[Case]
     follow_ups: list[Order]
     actions: dict[str, bool] = field(default_factory=dict)
+    returns: list[ReturnRequest] = field(default_factory=list)  # newest first
 
     @property
     def pending_approvals(self) -> list[ApprovalRequest]:
@@ -167,6 +170,8 @@ def order_actions(order: Order, lines: list[LineRow], can: Callable[[str], bool]
         "reship": can("reship") and anything_shipped,
         "resend": acts,
         "clear_attention": acts and order.needs_attention,
+        # Returns: the policy says which lines, the panel shows it (issue 5).
+        "create_return": acts and anything_shipped,
         "open_case": True,
     }
 
@@ -174,8 +179,8 @@ def order_actions(order: Order, lines: list[LineRow], can: Callable[[str], bool]
 def get_console_order(
     number: str, *, can: Callable[[str], bool] | None = None, today: date | None = None
 ) -> ConsoleOrder:
-    """The order page's data in thirteen queries, however many lines, payments, shipments,
-    scans, events, adjustments, approvals, cases or messages the order has."""
+    """The order page's data in fourteen queries, however many lines, payments, shipments,
+    scans, events, adjustments, approvals, cases, returns or messages the order has."""
     queryset = Order.objects.select_related("customer", "original_order").prefetch_related(
         Prefetch("lines", queryset=OrderLine.objects.order_by("line_number")),
         Prefetch(
@@ -252,5 +257,6 @@ def get_console_order(
         cases=cases_for_order(order, limit=RELATED_SHOWN),
         follow_ups=list(order.follow_up_orders.all()),
     )
+    result.returns = returns_for_order(order)
     result.actions = order_actions(order, rows, can or (lambda permission: False))
     return result

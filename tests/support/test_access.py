@@ -8,7 +8,14 @@ from django.urls import URLPattern, get_resolver, reverse
 from support.access import role_of
 
 PUBLIC = {"login", "logout"}
-SAMPLE_KWARGS = {"number": "100001", "customer_id": 1, "request_id": 1, "case_id": 1}
+SAMPLE_KWARGS = {
+    "number": "100001",
+    "customer_id": 1,
+    "request_id": 1,
+    "case_id": 1,
+    "rma": "R100001-1",
+    "photo_id": 1,
+}
 
 
 def console_patterns() -> list[URLPattern]:

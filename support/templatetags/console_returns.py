@@ -1,0 +1,93 @@
+"""Template helpers for returns in the console: a return step on the order timeline in words
+("Return R-100042-1 approved", linked to the return), the tone of its dot, and the facts of a
+return event worth showing. Load with `{% load console_returns %}`."""
+
+from types import SimpleNamespace
+
+from django import template
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from returns.models import Disposition, ItemCondition, Resolution, ReturnReason, ReturnStatus
+from support.templatetags.console import event_details
+
+register = template.Library()
+
+# ReturnEvent type (the `step` of an order's return_updated event) -> the sentence, with the RMA.
+STEPS = {
+    "requested": _("Return %(rma)s requested"),
+    "approved": _("Return %(rma)s approved"),
+    "rejected": _("Return %(rma)s rejected"),
+    "cancelled": _("Return %(rma)s cancelled"),
+    "expired": _("Return %(rma)s expired"),
+    "label_created": _("Return label created for %(rma)s"),
+    "in_transit": _("Return %(rma)s on its way back"),
+    "received": _("Return %(rma)s received"),
+    "inspected": _("Return %(rma)s inspected"),
+    "refunded": _("Refund released for return %(rma)s"),
+    "credited": _("Store credit released for return %(rma)s"),
+    "exchanged": _("Exchange order placed for return %(rma)s"),
+    "closed": _("Return %(rma)s closed"),
+    "withdrawal_acknowledged": _("Withdrawal acknowledged for %(rma)s"),
+    "note": _("Note on return %(rma)s"),
+}
+TONES = {
+    "ok": {"approved", "received", "refunded", "credited", "exchanged", "closed"},
+    "bad": {"rejected", "cancelled", "expired"},
+    "warn": {"requested", "withdrawal_acknowledged"},
+}
+# Keys of a return event's data already said by the sentence or of no use to a rep.
+HIDDEN = {"rma", "step", "return_id", "line_ids", "idempotency_reference"}
+# Values shown by their label instead of their code.
+CHOICES = {
+    "resolution": Resolution,
+    "reason": ReturnReason,
+    "condition": ItemCondition,
+    "disposition": Disposition,
+    "status": ReturnStatus,
+    "from": ReturnStatus,
+    "to": ReturnStatus,
+}
+
+
+@register.filter
+def return_step(event) -> str:
+    """{{ order_event|return_step }}: "Return R-100042-1 approved", the RMA linking to the
+    return's console page."""
+    data = getattr(event, "data", None) or {}
+    rma = str(data.get("rma") or "")
+    sentence = str(STEPS.get(data.get("step"), _("Return %(rma)s updated")))
+    if not rma:
+        return sentence % {"rma": ""}
+    before, _sep, after = sentence.partition("%(rma)s")
+    link = reverse("console:return-detail", kwargs={"rma": rma})
+    return format_html('{}<a class="mono" href="{}">{}</a>{}', before, link, rma, after)
+
+
+@register.filter
+def return_tone(step: str) -> str:
+    """The timeline dot's colour for a return step (a ReturnEvent type): ok, bad, warn, info."""
+    for tone, steps in TONES.items():
+        if step in steps:
+            return tone
+    return "info"
+
+
+def _labelled(value, choices):
+    if isinstance(value, str):
+        return str(dict(choices.choices).get(value, value))
+    return value
+
+
+@register.simple_tag
+def return_event_details(event, currency: str = "USD") -> list[tuple[str, str]]:
+    """{% return_event_details event currency as details %}: an order's return_updated event or
+    a ReturnEvent, its data without what the sentence says, codes by their labels, money in the
+    return's currency."""
+    data = {
+        key: _labelled(value, CHOICES[key]) if key in CHOICES else value
+        for key, value in (getattr(event, "data", None) or {}).items()
+        if key not in HIDDEN
+    }
+    return event_details(SimpleNamespace(type=getattr(event, "type", ""), data=data), currency)
