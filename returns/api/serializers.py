@@ -105,9 +105,14 @@ class ActorOutput(serializers.Serializer):
     label = serializers.CharField(source="actor_label")
 
 
+def has_label(return_request: ReturnRequest) -> bool:
+    """The portal's rule (returns.portal.views.status): a label while the parcel is expected."""
+    return return_request.status in LABEL_STATUSES and not return_request.is_keep_it
+
+
 def label_url(return_request: ReturnRequest, request) -> str | None:
     """Where the API client downloads the return label, while the parcel is expected."""
-    if return_request.is_keep_it or return_request.status not in LABEL_STATUSES:
+    if not has_label(return_request):
         return None
     path = reverse("api-return-label", kwargs={"rma": return_request.rma})
     return request.build_absolute_uri(path) if request is not None else path

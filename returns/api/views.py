@@ -22,7 +22,7 @@ from rest_framework.views import APIView
 
 from oms.actors import Actor
 from oms.api.idempotency import HEADER, idempotent
-from oms.exceptions import DomainError, ValidationFailed
+from oms.exceptions import Conflict, DomainError, ValidationFailed
 from oms.models import Scope
 from orders import selectors as order_selectors
 from orders.models import Customer, TrackingEvent
@@ -35,6 +35,7 @@ from returns.api.serializers import (
     OrderDecisionOutput,
     ReturnDetailOutput,
     ReturnSummaryOutput,
+    has_label,
 )
 from returns.models import RequestedVia, Resolution, ReturnRequest, ReturnStatus
 from returns.services import receiving, refunds, requests, transitions
@@ -341,9 +342,17 @@ class ReturnLabelApi(ReturnsApiMixin, APIView):
             409: PROBLEM,
         },
         summary="The return label (PDF)",
+        description="While the parcel is expected (approved, in transit); otherwise 409.",
     )
     def get(self, request, rma: str):
         return_request = selectors.get_return(rma)
+        if not has_label(return_request):
+            raise Conflict(
+                f"Return {return_request.rma} is {return_request.status}: it has no label "
+                "(labels exist while the parcel is expected, never for a keep-it return).",
+                code="return_has_no_label",
+                extra={"current_status": return_request.status},
+            )
         pdf = labels.render_label_pdf(return_request)
         response = HttpResponse(pdf, content_type="application/pdf")
         response["Content-Disposition"] = f'inline; filename="return-{return_request.rma}.pdf"'

@@ -328,6 +328,14 @@ def test_the_label_is_a_pdf(api, idem, order):
     assert created["rma"] in response["Content-Disposition"]
 
 
+def test_a_return_waiting_for_review_has_no_label_yet(api, idem, order):
+    created = create(api, idem, body(order, [{"line_number": 1, "quantity": 1, "reason": "other"}]))
+    problem = assert_problem(
+        api.get(f"{RETURNS}{created['rma']}/label.pdf"), 409, "return_has_no_label"
+    )
+    assert problem["current_status"] == "requested"
+
+
 def test_return_detail_costs_the_same_queries_whatever_the_number_of_lines(
     api, idem, django_assert_max_num_queries
 ):
