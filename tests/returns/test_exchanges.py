@@ -178,7 +178,7 @@ def test_out_of_stock_at_receipt_keeps_the_receipt_and_tells_the_rep():
 
 @pytest.mark.django_db
 def test_a_refund_return_cannot_be_exchanged():
-    order, other = tee_order()
+    order, _other = tee_order()
     r = request(order, wanted(order, "TEE-M", 2))
 
     with pytest.raises(InvalidTransition):
