@@ -3,6 +3,8 @@
 from decimal import Decimal
 
 from django.db.models import Prefetch, Q, QuerySet, Sum
+from django.db.models.functions import Lower
+from django.utils.translation import gettext as _
 
 from oms.exceptions import NotFound
 from orders import money
@@ -71,7 +73,9 @@ def get_return(rma: str) -> ReturnRequest:
     try:
         return _detail_queryset().get(rma=_normalize_code(rma))
     except ReturnRequest.DoesNotExist:
-        raise NotFound(f"Return {rma} does not exist.", code="return_not_found") from None
+        raise NotFound(
+            _("Return %(rma)s does not exist.") % {"rma": rma}, code="return_not_found"
+        ) from None
 
 
 def get_return_by_code(code: str) -> ReturnRequest:
@@ -79,10 +83,10 @@ def get_return_by_code(code: str) -> ReturnRequest:
     tracking number, in any case. Raises NotFound."""
     normalized = _normalize_code(code)
     if not normalized:
-        raise NotFound("Scan or type an RMA or a tracking number.", code="return_not_found")
+        raise NotFound(_("Scan or type an RMA or a tracking number."), code="return_not_found")
     found = _detail_queryset().filter(Q(rma=normalized) | Q(tracking_number=normalized)).first()
     if found is None:
-        raise NotFound(f"No return with code {code}.", code="return_not_found")
+        raise NotFound(_("No return with code %(code)s.") % {"code": code}, code="return_not_found")
     return found
 
 
@@ -119,7 +123,7 @@ def list_returns(
 ) -> QuerySet[ReturnRequest]:
     """The returns queue, newest first (by id, so it pages with a cursor). Every filter is
     served by an index (see ReturnRequest.Meta); `query` matches an RMA, a return tracking
-    number, an order number or the customer's email exactly."""
+    number, an order number or the customer's email exactly (see _search)."""
     queryset = ReturnRequest.objects.select_related("order", "customer", "warehouse")
     if status:
         queryset = queryset.filter(status=status)
@@ -130,15 +134,28 @@ def list_returns(
     if via:
         queryset = queryset.filter(requested_via=via)
     if query and query.strip():
-        text = query.strip()
-        code = _normalize_code(text)
-        queryset = queryset.filter(
-            Q(rma=code)
-            | Q(tracking_number=code)
-            | Q(order__number=text)
-            | Q(customer__email__iexact=text)
-        )
+        queryset = queryset.filter(_search(query.strip()))
     return queryset.order_by("-id")
+
+
+def _search(text: str) -> Q:
+    """The queue's search as conditions on the returns table's own indexed columns: the order
+    and the customer are looked up first (one indexed row each), so the database never has to
+    scan returns to match a joined column."""
+    code = _normalize_code(text)
+    condition = Q(rma=code) | Q(tracking_number=code)
+    order_id = Order.objects.filter(number=text).values_list("pk", flat=True).first()
+    if order_id is not None:
+        condition |= Q(order_id=order_id)
+    customer_id = (
+        Customer.objects.annotate(email_lower=Lower("email"))  # the unique index's expression
+        .filter(email_lower=text.lower())
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if customer_id is not None:
+        condition |= Q(customer_id=customer_id)
+    return condition
 
 
 def return_timeline(return_request: ReturnRequest | int) -> QuerySet[ReturnEvent]:
@@ -153,7 +170,9 @@ def lock_return(return_id: int) -> ReturnRequest:
     The locked return comes with its order (the locked instance) attached."""
     order_id = ReturnRequest.objects.filter(pk=return_id).values_list("order_id", flat=True).first()
     if order_id is None:
-        raise NotFound(f"Return {return_id} does not exist.", code="return_not_found")
+        raise NotFound(
+            _("Return %(rma)s does not exist.") % {"rma": return_id}, code="return_not_found"
+        )
     order = order_selectors.lock_order(order_id)
     return_request = (
         ReturnRequest.objects.select_for_update(of=("self",))

@@ -160,6 +160,7 @@ class ReturnRequest(ActorFields):
             models.Index(fields=["customer", "-id"], name="return_customer_idx"),
             models.Index(fields=["warehouse", "status", "-id"], name="return_warehouse_idx"),
             models.Index(fields=["resolution", "-id"], name="return_resolution_idx"),
+            models.Index(fields=["requested_via", "-id"], name="return_via_idx"),
             models.Index(fields=["created_at"], name="return_created_idx"),
             models.Index(
                 fields=["expires_at"],

@@ -140,3 +140,14 @@ def test_the_lock_comes_with_its_order_and_refuses_an_unknown_id(three_returns):
     assert locked.pk == approved.pk and locked.order.pk == approved.order_id
     with pytest.raises(NotFound):
         selectors.lock_return(10**9)
+
+
+def test_searching_the_queue_costs_a_fixed_number_of_queries(
+    three_returns, django_assert_max_num_queries
+):
+    in_review, approved, _ = three_returns
+
+    with django_assert_max_num_queries(3):
+        rows = [r.rma for r in selectors.list_returns(query=in_review.order.number)[:50]]
+
+    assert rows == [approved.rma, in_review.rma]
