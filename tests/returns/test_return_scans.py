@@ -200,3 +200,37 @@ def test_the_simulator_stops_at_the_warehouse_door():
     assert r.status == S.IN_TRANSIT
     statuses = [e.data["carrier_status"] for e in r.events.filter(type="in_transit")]
     assert statuses == ["picked_up", "in_transit", "delivered"]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_same_scan_posted_twice_at_once_is_recorded_once():
+    import threading
+
+    from django.db import connection
+
+    store_policy()
+    r = approved()
+    barrier = threading.Barrier(4, timeout=30)
+    errors: list = []
+
+    def post() -> None:
+        try:
+            barrier.wait()
+            scan(r, event_id="same")
+        except Exception as exc:  # noqa: BLE001 - any error fails the assertion below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=post) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert errors == []
+    r.refresh_from_db()
+    assert r.status == S.IN_TRANSIT
+    assert r.events.filter(type="in_transit").count() == 1
+    assert notified(r).count("return.in_transit") == 1
