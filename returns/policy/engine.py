@@ -12,6 +12,7 @@ closing), no unit is counted twice and two returns never claim the same unit.
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 
 from django.db.models import Q, Sum
 from django.utils import timezone
@@ -81,18 +82,29 @@ class Evaluation:
     facts: dict[int, LineFacts]
     exchange_variants: dict[int, list[Variant]] = field(default_factory=dict)  # by product id
 
+    def line_decision(self, order_line_id: int) -> LineDecision:
+        return self.by_line[order_line_id]
 
-def evaluate_order(order, *, at: datetime | None = None) -> OrderDecision:
-    """The policy's answer for every line of `order` at `at` (default: now). A bounded number
-    of queries whatever the number of lines, shipments or returns."""
-    return evaluate(order, at=at).decision
+    @cached_property
+    def by_line(self) -> dict[int, LineDecision]:
+        return {d.order_line.pk: d for d in self.decision.lines}
+
+
+def evaluate_order(
+    order, *, at: datetime | None = None, policy: ReturnPolicy | None = None
+) -> OrderDecision:
+    """The policy's answer for every line of `order` at `at` (default: now), under `policy`
+    (default: active_policy(); pass it when you already loaded it). Eight queries whatever the
+    number of lines, shipments or returns."""
+    return evaluate(order, at=at, policy=policy).decision
 
 
 def evaluate(
     order, *, at: datetime | None = None, policy: ReturnPolicy | None = None
 ) -> Evaluation:
     at = at or timezone.now()
-    policy = policy or active_policy()
+    if policy is None:
+        policy = active_policy()
     rules = policy_rules(policy)
     zone = customer_time_zone(order)
     facts = _line_facts(order)

@@ -153,3 +153,13 @@ def test_evaluating_an_order_runs_a_bounded_number_of_queries(django_assert_num_
     with django_assert_num_queries(8):
         decision = evaluate_order(large, at=DELIVERED)
     assert len(decision.lines) == 10
+
+
+@pytest.mark.django_db
+def test_a_caller_may_evaluate_under_a_policy_it_already_loaded():
+    use_policy(window_days=30)
+    draft = ReturnPolicy.objects.create(name="Strict", is_active=False, window_days=0)
+    order = delivered_order(country="US")
+
+    assert evaluate_order(order, at=DELIVERED).lines[0].is_returnable
+    assert not evaluate_order(order, at=DELIVERED, policy=draft).lines[0].is_returnable
