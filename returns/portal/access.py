@@ -62,9 +62,8 @@ def order_for(request: HttpRequest, number: str) -> Order:
     return order
 
 
-def return_for(request: HttpRequest, rma: str, *, number: str | None = None) -> ReturnRequest:
-    """The return, if its order was granted to this browser (and, given `number`, belongs to
-    that order); 404 otherwise."""
+def return_for(request: HttpRequest, rma: str) -> ReturnRequest:
+    """The return, if its own order was granted to this browser; 404 otherwise."""
     return_request = (
         ReturnRequest.objects.select_related("order", "order__customer", "exchange_order")
         .filter(rma=rma.strip().upper())
@@ -72,8 +71,7 @@ def return_for(request: HttpRequest, rma: str, *, number: str | None = None) -> 
     )
     if return_request is None:
         raise _not_found()
-    order_number = return_request.order.number
-    if order_number not in granted_numbers(request) or (number and number != order_number):
+    if return_request.order.number not in granted_numbers(request):
         raise _not_found()
     speak_their_language(request, return_request.order)
     return return_request

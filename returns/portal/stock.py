@@ -23,9 +23,13 @@ class ExchangeOption:
     def is_available(self) -> bool:
         return self.available > 0
 
+    product_name: str = ""
+
     @property
     def label(self) -> str:
-        return self.name
+        """What tells it apart: "Black / M" rather than "Organic tee / Black / M"."""
+        prefix = f"{self.product_name} / "
+        return self.name.removeprefix(prefix) if self.product_name else self.name
 
 
 def exchange_options(order: Order, lines: list[OrderLine]) -> dict[int, list[ExchangeOption]]:
@@ -33,9 +37,9 @@ def exchange_options(order: Order, lines: list[OrderLine]) -> dict[int, list[Exc
     their variants loaded (the policy's decision has them)."""
     product_ids = {line.variant.product_id for line in lines}
     candidates = list(
-        Variant.objects.filter(
-            product_id__in=product_ids, is_active=True, currency=order.currency
-        ).order_by("product_id", "pk")
+        Variant.objects.filter(product_id__in=product_ids, is_active=True, currency=order.currency)
+        .select_related("product")
+        .order_by("product_id", "pk")
     )
     available = dict(
         Stock.objects.filter(variant__in=candidates, warehouse__is_active=True)
@@ -52,6 +56,7 @@ def exchange_options(order: Order, lines: list[OrderLine]) -> dict[int, list[Exc
                 price=v.price,
                 currency=v.currency,
                 available=max(available.get(v.pk) or 0, 0),
+                product_name=v.product.name,
             )
             for v in candidates
             if v.product_id == line.variant.product_id and v.pk != line.variant_id

@@ -12,6 +12,7 @@ import re
 import secrets
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core import signing
@@ -147,11 +148,26 @@ def _code_hash(order_id: int, code: str) -> str:
     return salted_hmac(CODE_SALT, f"{order_id}:{code}", algorithm="sha256").hexdigest()
 
 
-def access_link(order_number: str) -> str:
-    """The absolute, signed and expiring link that opens the order's returns page."""
+def access_link(order_number: str, *, rma: str = "") -> str:
+    """The absolute, signed and expiring link that opens the order's returns page (with `rma`:
+    that return's page; the RMA needs no signature, the page checks it is the order's)."""
     token = signing.TimestampSigner(salt=LINK_SALT).sign(order_number)
     path = reverse("returns-access", kwargs={"token": token})
-    return settings.OMS_PUBLIC_URL.rstrip("/") + path
+    query = f"?{urlencode({'r': rma})}" if rma else ""
+    return settings.OMS_PUBLIC_URL.rstrip("/") + path + query
+
+
+def email_context(message) -> dict[str, Any]:
+    """For notifications.rendering.register_context_provider: return emails link straight to the
+    return's page in the portal through a signed link, which the payload (also sent to
+    webhooks and live streams) must not carry."""
+    if not message.event_type.startswith("return.") or message.event_type == ACCESS_EVENT:
+        return {}
+    number = (message.payload.get("order") or {}).get("number")
+    rma = (message.payload.get("return") or {}).get("rma")
+    if not number or not rma:
+        return {}
+    return {"return_status_url": access_link(number, rma=rma)}
 
 
 def order_number_from_link(token: str) -> str | None:
@@ -183,6 +199,7 @@ def issue_access(*, order: Order) -> PortalAccessCode:
             "code_expires_at": access.expires_at,
             "code_valid_minutes": int(settings.OMS_PORTAL_CODE_VALID_FOR.total_seconds() // 60),
             "link_expires_at": now + settings.OMS_PORTAL_LINK_VALID_FOR,
+            "link_valid_days": max(1, settings.OMS_PORTAL_LINK_VALID_FOR.days),
         },
     }
     outbox.emit(ACCESS_EVENT, aggregate_type="order", aggregate_id=order.number, payload=payload)

@@ -14,9 +14,15 @@ from notifications.models import OutboxMessage
 from oms.actors import Actor
 from orders import services
 from orders.models import Order, Product
-from returns.models import PortalAttempt, ReturnPolicy, ReturnReasonRule
-from returns.policy import activate_policy
-from returns.services import portal_access
+from returns.models import (
+    PortalAttempt,
+    RequestedVia,
+    Resolution,
+    ReturnPolicy,
+    ReturnReasonRule,
+)
+from returns.policy import RequestedLine, activate_policy
+from returns.services import portal_access, requests
 from tests.factories import StockFactory, VariantFactory, WarehouseFactory
 from tests.orders.builders import order_input
 
@@ -137,3 +143,21 @@ def attempts() -> int:
 
 def without_csrf(content: bytes) -> bytes:
     return CSRF.sub(b'name="csrfmiddlewaretoken" value=""', content)
+
+
+def request_refund(order: Order, sku: str = "TEE-M", quantity: int = 1, **kwargs):
+    """A return requested by the order's customer through the real service."""
+    kwargs.setdefault("resolution", Resolution.REFUND)
+    return requests.request_return(
+        order=order,
+        lines=[
+            RequestedLine(
+                order_line_id=order.lines.get(sku=sku).pk,
+                quantity=quantity,
+                reason=kwargs.pop("reason", "size_too_small"),
+            )
+        ],
+        actor=Actor.for_customer(order.customer),
+        via=RequestedVia.PORTAL,
+        **kwargs,
+    )

@@ -1,7 +1,12 @@
-"""What every portal page shares: the layout's context and the headers of a personal page."""
+"""What every portal page shares: the layout's context, the headers of a personal page, and
+one "not found" page for every refusal (an order or a return that is not this browser's looks
+exactly like one that does not exist)."""
+
+from collections.abc import Callable
+from functools import wraps
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
@@ -22,3 +27,20 @@ def page(
     add_never_cache_headers(response)
     response["X-Robots-Tag"] = "noindex"
     return response
+
+
+def not_found(request: HttpRequest) -> HttpResponse:
+    return page(request, "not_found.html", status=404)
+
+
+def portal_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Answer every Http404 of the view with the portal's own "not found" page."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except Http404:
+            return not_found(request)
+
+    return wrapper

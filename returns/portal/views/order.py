@@ -20,7 +20,7 @@ from returns.policy import Estimate, OrderDecision
 from returns.portal import access
 from returns.portal.forms import ReturnForm, add_domain_error
 from returns.portal.stock import exchange_options
-from returns.portal.views.common import page
+from returns.portal.views.common import page, portal_view
 from returns.services import requests as return_requests
 
 
@@ -73,6 +73,7 @@ def _estimate(order: Order, form: ReturnForm) -> Estimate | None:
     return policy.estimate(order, lines, resolution=form.cleaned_data["resolution"])
 
 
+@portal_view
 @require_http_methods(["GET", "POST"])
 def order_page(request: HttpRequest, number: str) -> HttpResponse:
     """GET: the form. POST with action=preview: the same page with the estimate (no JavaScript
@@ -117,6 +118,7 @@ def order_page(request: HttpRequest, number: str) -> HttpResponse:
     return redirect(reverse("returns-status", kwargs={"rma": return_request.rma}))
 
 
+@portal_view
 @require_POST
 def estimate(request: HttpRequest, number: str) -> HttpResponse:
     """The estimate fragment the form re-fetches as the customer changes it (htmx)."""
@@ -129,6 +131,7 @@ def estimate(request: HttpRequest, number: str) -> HttpResponse:
     return page(request, "_estimate.html", context)
 
 
+@portal_view
 @require_GET
 def exchange_variants(request: HttpRequest, number: str, line_id: int) -> HttpResponse:
     """The variant picker of one line, with the stock free now (htmx refreshes it)."""

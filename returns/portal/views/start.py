@@ -11,9 +11,10 @@ from django.views.decorators.http import require_http_methods
 
 from oms.exceptions import ValidationFailed
 from orders.models import Order
+from returns.models import ReturnRequest
 from returns.portal import access
 from returns.portal.forms import CodeForm, StartForm, add_domain_error
-from returns.portal.views.common import page
+from returns.portal.views.common import page, portal_view
 from returns.services import portal_access
 
 
@@ -70,11 +71,16 @@ def verify(request: HttpRequest) -> HttpResponse:
     return page(request, "verify.html", {"form": form, "number": number}, status=status)
 
 
+@portal_view
 @require_http_methods(["GET"])
 def access_link(request: HttpRequest, token: str) -> HttpResponse:
-    """The signed link from the email: opens the order's return page in this browser."""
+    """The signed link from an email: opens the order's return page in this browser, or, with
+    `?r=<RMA>` (the return emails' link), that return's page if it belongs to the order."""
     number = portal_access.order_number_from_link(token)
     if number is None or not Order.objects.filter(number=number).exists():
         raise Http404("Not found")
     access.grant(request, number)
+    rma = request.GET.get("r", "").strip().upper()
+    if rma and ReturnRequest.objects.filter(rma=rma, order__number=number).exists():
+        return redirect(reverse("returns-status", kwargs={"rma": rma}))
     return redirect(reverse("returns-order", kwargs={"number": number}))

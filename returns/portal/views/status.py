@@ -19,7 +19,7 @@ from orders import links
 from returns import labels, selectors
 from returns.models import ReturnEvent, ReturnRequest, ReturnStatus
 from returns.portal import access
-from returns.portal.views.common import page
+from returns.portal.views.common import page, portal_view
 from returns.services import transitions
 
 S = ReturnStatus
@@ -107,17 +107,20 @@ def _return_context(request: HttpRequest, rma: str) -> dict:
     }
 
 
+@portal_view
 @require_GET
 def return_status(request: HttpRequest, rma: str) -> HttpResponse:
     return page(request, "return.html", _return_context(request, rma))
 
 
+@portal_view
 @require_GET
 def return_fragment(request: HttpRequest, rma: str) -> HttpResponse:
     """The live part of the return page, re-fetched when its stream says the return changed."""
     return page(request, "_return_status.html", _return_context(request, rma))
 
 
+@portal_view
 @require_GET
 def label(request: HttpRequest, rma: str) -> HttpResponse:
     """The printable return label (PDF), while the parcel is still to be sent."""
@@ -131,6 +134,7 @@ def label(request: HttpRequest, rma: str) -> HttpResponse:
     return response
 
 
+@portal_view
 @require_http_methods(["GET", "POST"])
 def cancel(request: HttpRequest, rma: str) -> HttpResponse:
     """GET: are you sure? POST: cancel the return (before its parcel is on the way)."""

@@ -14,10 +14,11 @@ from returns import policy
 from returns.models import RequestedVia, Resolution
 from returns.portal import access
 from returns.portal.forms import WithdrawalForm, add_domain_error
-from returns.portal.views.common import page
+from returns.portal.views.common import page, portal_view
 from returns.services import requests as return_requests
 
 
+@portal_view
 @require_http_methods(["GET", "POST"])
 def withdraw(request: HttpRequest, number: str) -> HttpResponse:
     """GET: what the withdrawal covers (every unit, unless the customer lowers a quantity).
