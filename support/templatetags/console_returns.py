@@ -9,8 +9,15 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from returns.models import Disposition, ItemCondition, Resolution, ReturnReason, ReturnStatus
-from support.templatetags.console import event_details
+from returns.models import (
+    Disposition,
+    ItemCondition,
+    RequestedVia,
+    Resolution,
+    ReturnReason,
+    ReturnStatus,
+)
+from support.templatetags.console import event_details, format_money
 
 register = template.Library()
 
@@ -38,7 +45,9 @@ TONES = {
     "warn": {"requested", "withdrawal_acknowledged"},
 }
 # Keys of a return event's data already said by the sentence or of no use to a rep.
-HIDDEN = {"rma", "step", "return_id", "line_ids", "idempotency_reference"}
+HIDDEN = {"rma", "step", "return_id", "line_ids", "idempotency_reference", "refunds", "scan"}
+# Money in the return's currency (the order timeline's own money keys are formatted already).
+MONEY = {"refunded_total", "credited_total", "not_refundable", "bonus"}
 # Values shown by their label instead of their code.
 CHOICES = {
     "resolution": Resolution,
@@ -46,6 +55,7 @@ CHOICES = {
     "condition": ItemCondition,
     "disposition": Disposition,
     "status": ReturnStatus,
+    "via": RequestedVia,
     "from": ReturnStatus,
     "to": ReturnStatus,
 }
@@ -85,9 +95,13 @@ def return_event_details(event, currency: str = "USD") -> list[tuple[str, str]]:
     """{% return_event_details event currency as details %}: an order's return_updated event or
     a ReturnEvent, its data without what the sentence says, codes by their labels, money in the
     return's currency."""
-    data = {
-        key: _labelled(value, CHOICES[key]) if key in CHOICES else value
-        for key, value in (getattr(event, "data", None) or {}).items()
-        if key not in HIDDEN
-    }
+    data = {}
+    for key, value in (getattr(event, "data", None) or {}).items():
+        if key in HIDDEN or value is False:  # a flag that is off says nothing
+            continue
+        if key in CHOICES:
+            value = _labelled(value, CHOICES[key])
+        elif key in MONEY and value not in (None, ""):
+            value = format_money(value, currency)
+        data[key] = value
     return event_details(SimpleNamespace(type=getattr(event, "type", ""), data=data), currency)
