@@ -135,7 +135,13 @@ def request_return(
     )
     active_policy = policy.active_policy()
     errors += _instant_exchange_errors(active_policy, is_instant_exchange)
-    estimate = policy.estimate(locked, lines, resolution=resolution, is_withdrawal=is_withdrawal)
+    estimate = policy.estimate(
+        locked,
+        lines,
+        resolution=resolution,
+        is_withdrawal=is_withdrawal,
+        policy=active_policy,  # the one the return will name, loaded once
+    )
     errors = list(estimate.errors) + errors
     if errors:
         raise ValidationFailed(
