@@ -45,6 +45,10 @@ def flatten_errors(detail: Any, path: str = "") -> list[dict[str, str]]:
     return [{"field": path, "code": getattr(detail, "code", "invalid"), "message": str(detail)}]
 
 
+# Members every problem carries; a domain error's extra data never overwrites them.
+RESERVED_MEMBERS = frozenset({"type", "title", "status", "code", "detail", "errors"})
+
+
 def problem(
     status: int,
     code: str,
@@ -62,7 +66,7 @@ def problem(
     }
     if errors:
         body["errors"] = errors
-    body.update(extra)
+    body.update({key: value for key, value in extra.items() if key not in RESERVED_MEMBERS})
     return Response(body, status=status, content_type=PROBLEM_CONTENT_TYPE)
 
 
@@ -76,8 +80,8 @@ def problem_exception_handler(exc: Exception, context: dict) -> Response | None:
             exc.title,
             exc.message,
             exc.errors,
+            **{k: v for k, v in exc.extra.items() if k not in RESERVED_MEMBERS | {"instance"}},
             **instance,
-            **exc.extra,
         )
     if isinstance(exc, drf.ValidationError):
         errors = flatten_errors(exc.detail)
