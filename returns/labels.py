@@ -23,10 +23,10 @@ PAGE_WIDTH = 288  # 4 in, in points
 PAGE_HEIGHT = 432  # 6 in
 MARGIN = 16
 QR_QUIET_ZONE = 4  # modules of white around a QR code (ISO/IEC 18004, 7.3.8)
-QR_MAX_SIZE = 112  # points, quiet zone included
+QR_MAX_SIZE = 144  # points (2 in), quiet zone included
 
 # Helvetica advance widths (Adobe's AFM, 1/1000 em) for printable ASCII, to fit text in the
-# label's width; other characters count as 556. Bold runs about 5 % wider.
+# label's width; other characters count as 556. Bold runs up to 10 % wider.
 _WIDTHS = [
     278, 278, 355, 556, 556, 889, 667, 191, 333, 333, 389, 584, 278, 333, 278, 278,
     556, 556, 556, 556, 556, 556, 556, 556, 556, 556, 278, 278, 584, 584, 584, 556,
@@ -84,7 +84,7 @@ def pdf_string(data: bytes) -> bytes:
 
 def text_width(data: bytes, size: float, *, bold: bool = False) -> float:
     units = sum(_WIDTHS[b - 32] if 32 <= b <= 126 else 556 for b in data)
-    return units * size / 1000 * (1.05 if bold else 1)
+    return units * size / 1000 * (1.1 if bold else 1)
 
 
 def _num(value: float) -> str:
