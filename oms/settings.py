@@ -234,7 +234,8 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "OMS API",
     "DESCRIPTION": (
-        "Orders, stock, payments, shipments and tracking. Authenticate with "
+        "Orders, stock, payments, shipments and tracking; returns and exchanges under the "
+        "same store policy as the customer portal; webhooks. Authenticate with "
         "`Authorization: Bearer <token>`; tokens carry scopes. Every POST that creates an order "
         "or moves money takes an `Idempotency-Key` header. Errors are RFC 9457 problem details."
     ),

@@ -2,6 +2,8 @@
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 
+from oms.models import Scope
+
 
 class ApiTokenScheme(OpenApiAuthenticationExtension):
     target_class = "oms.api.auth.ApiTokenAuthentication"
@@ -12,6 +14,5 @@ class ApiTokenScheme(OpenApiAuthenticationExtension):
             "type": "http",
             "scheme": "bearer",
             "description": "An API client's token: `Authorization: Bearer oms_…`. Tokens carry "
-            "scopes (orders:read, orders:write, shipments:write, tracking:write, catalog:read, "
-            "stock:write, customers:read).",
+            "scopes: " + ", ".join(Scope.values) + ".",
         }
