@@ -13,14 +13,16 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
+from zoneinfo import ZoneInfo
 
 from django.db.models import Q, Sum
 from django.utils import timezone
+from django.utils.dateformat import format as date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from orders.models import OrderLine, Shipment, ShipmentLine, Variant
-from returns.models import Resolution, ReturnLine, ReturnPolicy, ReturnStatus
+from returns.models import Resolution, ReturnLine, ReturnPolicy, ReturnStatus, ShippingPayer
 from returns.models.returns import OPEN_STATUSES
 from returns.policy import statutory
 from returns.policy.rules import CHOOSABLE_REASONS, PolicyRules, active_policy, policy_rules
@@ -47,18 +49,10 @@ class Code:
 
 def format_day(moment: datetime, zone: str) -> str:
     """A day as the customer reads it, in their zone and the active language."""
-    from django.utils.dateformat import format as date_format
-
-    local = timezone.localtime(moment, timezone=_zoneinfo(zone))
+    local = timezone.localtime(moment, timezone=ZoneInfo(zone))
     # Translators: a date format (Django's "date" filter syntax), e.g. "3 March 2026";
     # pt-BR: "j \d\e F \d\e Y".
     return date_format(local, pgettext("return window date", "j F Y"))
-
-
-def _zoneinfo(zone: str):
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo(zone)
 
 
 @dataclass
@@ -133,8 +127,7 @@ def evaluate(
 
 
 def reason_options(rules: PolicyRules) -> list[ReasonOption]:
-    from returns.models import ShippingPayer
-
+    """The reasons a customer may choose under the policy, each with what it implies."""
     options = []
     for reason in CHOOSABLE_REASONS:
         rule = rules.rule(reason)
