@@ -35,7 +35,7 @@ def refuse(return_request: ReturnRequest, status: str, code: str) -> InvalidTran
             "target": S(status).label,
         },
         code=code,
-        extra={"status": return_request.status, "target": status},
+        extra={"current_status": return_request.status, "target": status},
     )
 
 
