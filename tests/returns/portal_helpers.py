@@ -132,7 +132,7 @@ def access_messages(order: Order | None = None):
 
 def sent_code(order: Order) -> str:
     """The code in the newest access email for the order (what the customer reads)."""
-    message = access_messages(order).order_by("-id").first()
+    message = access_messages(order).order_by("-created_at").first()
     assert message is not None, "no access email was sent"
     return message.payload["access"]["code"]
 

@@ -421,7 +421,8 @@ def test_purge_deletes_old_attempts_and_long_expired_codes_only(client, order, s
     old, recent = PortalAccessCode.objects.order_by("pk")
     now = timezone.now()
     PortalAccessCode.objects.filter(pk=old.pk).update(expires_at=now - timedelta(days=2))
-    PortalAttempt.objects.filter(pk__in=list(PortalAttempt.objects.values_list("pk", flat=True)[:3])).update(
+    oldest = list(PortalAttempt.objects.order_by("pk").values_list("pk", flat=True)[:3])
+    PortalAttempt.objects.filter(pk__in=oldest).update(
         created_at=now - settings.OMS_PORTAL_ATTEMPT_WINDOW - timedelta(minutes=1)
     )
     kept_attempts = PortalAttempt.objects.count() - 3
