@@ -205,7 +205,7 @@ def test_an_open_return_cannot_be_closed():
         transitions.close_return(return_request=r, actor=REP)
 
     assert refused.value.code == "return_not_closable"
-    assert refused.value.extra == {"status": "approved", "target": "closed"}
+    assert refused.value.extra == {"current_status": "approved", "target": "closed"}
     assert return_marks() == marks
 
 
