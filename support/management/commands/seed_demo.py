@@ -39,6 +39,7 @@ from orders.demo.simulation import (
     StoreSimulation,
 )
 from orders.models import Order
+from returns.demo import seed_returns
 from support.demo import SEED_SALT as CASES_SEED_SALT
 from support.demo import seed_cases
 
@@ -130,6 +131,7 @@ class Command(BaseCommand):
                 users=users,
             )
             self.stdout.write(f"Cases: {summary}")
+            seed_returns(clock=clock, now=real_now, users=users, stdout=self.stdout)
         self.print_summary(client, time.monotonic() - started)
 
     def print_summary(self, client: ApiClient | None, seconds: float) -> None:
