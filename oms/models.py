@@ -19,6 +19,7 @@ class Scope(models.TextChoices):
     RETURNS_READ = "returns:read", _("Read returns")
     RETURNS_WRITE = "returns:write", _("Create returns for customers")
     RETURNS_RECEIVE = "returns:receive", _("Receive and inspect returns (a WMS)")
+    INSIGHTS_READ = "insights:read", _("Read insights measures and alerts")
 
 
 TOKEN_PREFIX = "oms_"

@@ -1,0 +1,1 @@
+"""Read-only insights API under /api/v1/insights/."""
