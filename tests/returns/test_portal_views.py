@@ -12,6 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from notifications.selectors import latest_live_event_id
 from oms.actors import Actor
+from orders import links
 from orders.models import Stock
 from returns.models import (
     ReturnPhoto,
@@ -587,3 +588,26 @@ def test_a_customer_requests_a_return_from_the_lookup_to_the_cancel(client, poli
     assert submitted["Location"] == f"/returns/r/{rma}/"
     assert rma in status_page and "USD 22.00" in status_page
     assert ">Cancelled<" in final
+
+
+def test_an_instant_exchange_shows_the_replacement_order_with_its_tracking_link(client, order):
+    large = tee_sizes()["L"]
+
+    response = client.post(
+        f"/returns/o/{order.number}/",
+        {
+            "form_token": "i" * 32,
+            "resolution": "exchange",
+            "instant_exchange": "on",
+            "action": "submit",
+            **choose(order, variant=str(large.pk)),
+        },
+    )
+    return_request = ReturnRequest.objects.get()
+    html = client.get(response["Location"]).content.decode()
+
+    assert return_request.is_instant_exchange
+    assert return_request.exchange_order is not None
+    replacement = return_request.exchange_order.number
+    assert f"Your replacement is order {replacement}." in html
+    assert f'href="{links.tracking_url(replacement)}"' in html

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from oms.actors import Actor
-from oms.exceptions import Conflict, ValidationFailed
+from oms.exceptions import DomainError, ValidationFailed
 from orders import links, money
 from orders.models import Order
 from returns import policy, selectors
@@ -111,7 +111,7 @@ def order_page(request: HttpRequest, number: str) -> HttpResponse:
             photos=form.photos(),
             idempotency_reference=f"portal:{form.cleaned_data['form_token']}",
         )
-    except (ValidationFailed, Conflict) as exc:
+    except DomainError as exc:  # the policy's refusals, a race lost, a declined hold
         add_domain_error(form, exc, form.error_fields(lines))
         context = _context(order, decision, form, estimate=_estimate(order, form))
         return page(request, "order.html", context, status=400)

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from oms.actors import Actor
-from oms.exceptions import Conflict, ValidationFailed
+from oms.exceptions import DomainError
 from returns import policy
 from returns.models import RequestedVia, Resolution
 from returns.portal import access
@@ -44,7 +44,7 @@ def withdraw(request: HttpRequest, number: str) -> HttpResponse:
                     is_withdrawal=True,
                     idempotency_reference=f"portal:{form.cleaned_data['form_token']}",
                 )
-            except (ValidationFailed, Conflict) as exc:
+            except DomainError as exc:  # the policy's refusals, a race lost, a declined hold
                 add_domain_error(form, exc, form.error_fields(lines))
             else:
                 return redirect(reverse("returns-status", kwargs={"rma": return_request.rma}))
