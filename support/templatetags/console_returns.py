@@ -90,6 +90,18 @@ def _labelled(value, choices):
     return value
 
 
+def _line_text(item) -> str:
+    """One line of a return step: "TEE-M ×2 (Opened, undamaged)", "TEE-M ×2 → Restock"."""
+    if not isinstance(item, dict):
+        return str(item)
+    text = f"{item.get('sku', '')} ×{item.get('quantity', '')}".strip()
+    if item.get("condition"):
+        text += f" ({_labelled(item['condition'], ItemCondition)})"
+    if item.get("disposition"):
+        text += f" → {_labelled(item['disposition'], Disposition)}"
+    return text
+
+
 @register.simple_tag
 def return_event_details(event, currency: str = "USD") -> list[tuple[str, str]]:
     """{% return_event_details event currency as details %}: an order's return_updated event or
@@ -99,7 +111,11 @@ def return_event_details(event, currency: str = "USD") -> list[tuple[str, str]]:
     for key, value in (getattr(event, "data", None) or {}).items():
         if key in HIDDEN or value is False:  # a flag that is off says nothing
             continue
-        if key in CHOICES:
+        if key == "lines" and isinstance(value, list):
+            value = ", ".join(_line_text(item) for item in value[:6]) + (
+                f" +{len(value) - 6}" if len(value) > 6 else ""
+            )
+        elif key in CHOICES:
             value = _labelled(value, CHOICES[key])
         elif key in MONEY and value not in (None, ""):
             value = format_money(value, currency)

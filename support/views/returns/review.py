@@ -310,26 +310,32 @@ def return_refund(request: HttpRequest, rma: str) -> HttpResponse:
             decision = refund_authority(request.user, locked, amount)
             if not decision.is_within:
                 raise PermissionDenied(authority_text(decision), code="above_authority")
-            refunds.refund_return_amount(
+            earlier = set(
+                ReturnRefund.objects.filter(return_request=return_request).values_list(
+                    "pk", flat=True
+                )
+            )
+            refund = refunds.refund_return_amount(
                 return_request=return_request,
                 amount=amount,
                 actor=actor,
                 reason=data["reason"],
                 idempotency_reference=data["reference"],
             )
-            record_action(
-                case=active_case(request),
-                actor=actor,
-                action="return_refund",
-                summary=_("Refunded %(amount)s for return %(rma)s: %(reason)s")
-                % {
-                    "amount": format_money(amount, order.currency),
-                    "rma": return_request.rma,
-                    "reason": data["reason"],
-                },
-                order=order,
-                data={"rma": return_request.rma, "amount": amount},
-            )
+            if refund.pk not in earlier:  # a double submit is refunded and noted once
+                record_action(
+                    case=active_case(request),
+                    actor=actor,
+                    action="return_refund",
+                    summary=_("Refunded %(amount)s for return %(rma)s: %(reason)s")
+                    % {
+                        "amount": format_money(amount, order.currency),
+                        "rma": return_request.rma,
+                        "reason": data["reason"],
+                    },
+                    order=order,
+                    data={"rma": return_request.rma, "amount": amount},
+                )
     except DomainError as exc:
         return refused(request, template, context, form, exc)
     return done(
