@@ -141,7 +141,7 @@ def test_order_page_speaks_the_order_language(client, policy):
 
 
 def test_order_page_queries_are_bounded(client, order, django_assert_max_num_queries):
-    with django_assert_max_num_queries(20):
+    with django_assert_max_num_queries(16):
         assert client.get(f"/returns/o/{order.number}/").status_code == 200
 
 
@@ -611,3 +611,10 @@ def test_an_instant_exchange_shows_the_replacement_order_with_its_tracking_link(
     replacement = return_request.exchange_order.number
     assert f"Your replacement is order {replacement}." in html
     assert f'href="{links.tracking_url(replacement)}"' in html
+
+
+def test_return_page_queries_are_bounded(client, order, django_assert_max_num_queries):
+    return_request = request_refund(order, quantity=2)
+
+    with django_assert_max_num_queries(12):
+        assert client.get(f"/returns/r/{return_request.rma}/").status_code == 200
