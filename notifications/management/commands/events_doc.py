@@ -519,6 +519,7 @@ EXAMPLES: dict[str, dict] = {
             "code_expires_at": "2026-11-25T22:02:13.204Z",
             "code_valid_minutes": 15,
             "link_expires_at": "2026-12-02T21:47:13.204Z",
+            "link_valid_days": 7,
         },
     },
 }
