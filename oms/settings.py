@@ -184,6 +184,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     "detect-delays": {"task": "orders.tasks.detect_delays", "schedule": timedelta(minutes=15)},
     "expire-returns": {"task": "returns.tasks.expire_returns", "schedule": timedelta(hours=1)},
+    "purge-portal-access": {
+        "task": "returns.tasks.purge_portal_access",
+        "schedule": timedelta(minutes=15),
+    },
 }
 # A periodic run that waited longer than its period (workers down) is dropped, not piled up:
 # the next run does the same work.

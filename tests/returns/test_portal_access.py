@@ -9,6 +9,7 @@ from django.test import Client
 from django.utils import timezone
 
 from notifications.routing import plan_deliveries
+from returns import tasks
 from returns.models import PortalAccessCode, PortalAttempt
 from returns.portal import access
 from returns.services import portal_access
@@ -432,3 +433,14 @@ def test_purge_deletes_old_attempts_and_long_expired_codes_only(client, order, s
     assert deleted == 4
     assert PortalAttempt.objects.count() == kept_attempts
     assert list(PortalAccessCode.objects.values_list("pk", flat=True)) == [recent.pk]
+
+
+def test_beat_purges_old_attempts_through_the_task(db, settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["purge-portal-access"]
+    old = PortalAttempt.objects.create(key="order:1")
+    PortalAttempt.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=2))
+    fresh = PortalAttempt.objects.create(key="order:1")
+
+    assert entry["task"] == "returns.tasks.purge_portal_access"
+    assert tasks.purge_portal_access.delay().get() >= 1
+    assert list(PortalAttempt.objects.values_list("pk", flat=True)) == [fresh.pk]
