@@ -97,7 +97,7 @@ def _orders_summary(customer: Customer) -> tuple[int, list[Amount], dict]:
 
 
 def _notifications(customer: Customer, limit: int) -> list[Delivery]:
-    """Messages sent to the customer about their orders, their support cases or themselves
+    """Messages sent to the customer about their orders, returns, support cases or themselves
     (deliveries are indexed by what they are about: delivery_aggregate_idx), newest first;
     live pushes and webhooks excluded."""
     numbers = Order.objects.filter(customer=customer).values("number")
@@ -111,6 +111,10 @@ def _notifications(customer: Customer, limit: int) -> list[Delivery]:
             Q(aggregate_type="order", aggregate_id__in=numbers)
             | Q(aggregate_type="case", aggregate_id__in=case_ids)
             | Q(aggregate_type="customer", aggregate_id=str(customer.pk))
+            | Q(
+                aggregate_type="return",
+                aggregate_id__in=ReturnRequest.objects.filter(customer=customer).values("rma"),
+            )
         )
         .exclude(channel__in=[Delivery.Channel.LIVE, Delivery.Channel.WEBHOOK])
         .order_by("-created_at", "-pk")[:limit]

@@ -7,10 +7,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.utils import timezone
 
-from notifications import selectors as notification_selectors
 from notifications.models import Delivery
 from oms.exceptions import NotFound
 from orders import money, pricing
@@ -152,6 +151,22 @@ def _totals(order: Order, rows: list[LineRow], payments: list[Payment]) -> Total
     )
 
 
+def _messages_about(order: Order):
+    """Messages sent about the order and about its returns (issue 5: a return's emails are
+    about the return), newest first; live pushes and webhooks excluded."""
+    return (
+        Delivery.objects.filter(
+            Q(aggregate_type="order", aggregate_id=order.number)
+            | Q(
+                aggregate_type="return",
+                aggregate_id__in=ReturnRequest.objects.filter(order=order).values("rma"),
+            )
+        )
+        .exclude(channel__in=[Delivery.Channel.LIVE, Delivery.Channel.WEBHOOK])
+        .order_by("-created_at", "-pk")
+    )
+
+
 def order_actions(order: Order, lines: list[LineRow], can: Callable[[str], bool]) -> dict:
     """Which action buttons the order page shows: the rep has the permission AND the order's
     state allows it. The server checks both again when the action is taken."""
@@ -249,11 +264,7 @@ def get_console_order(
         adjustments=adjustments,
         approvals=approvals,
         timeline=list(order.events.all()),
-        notifications=list(
-            notification_selectors.deliveries_for("order", order.number).exclude(
-                channel=Delivery.Channel.WEBHOOK
-            )[:NOTIFICATIONS_SHOWN]
-        ),
+        notifications=list(_messages_about(order)[:NOTIFICATIONS_SHOWN]),
         cases=cases_for_order(order, limit=RELATED_SHOWN),
         follow_ups=list(order.follow_up_orders.all()),
     )

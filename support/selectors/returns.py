@@ -11,6 +11,7 @@ from django.db.models import Count, F, IntegerField, OuterRef, Prefetch, Q, Subq
 from django.db.models.functions import Coalesce, Lower
 from django.utils.translation import gettext as _
 
+from notifications.models import Delivery
 from oms.exceptions import NotFound
 from orders import money
 from orders.models import Customer, Order, OrderLine, Variant, Warehouse
@@ -27,6 +28,7 @@ from returns.models.returns import OPEN_STATUSES
 from support.templatetags.console import format_money
 
 PAGE_SIZE = 50
+MESSAGES_SHOWN = 25
 RELATED_SHOWN = 20
 # The queue's status filter: one status, or these groups.
 NEEDS_REVIEW = "review"
@@ -250,6 +252,7 @@ class ConsoleReturn:
     units_received: int
     units_restocked: int
     reason_rules: list[ReasonRuleView] = field(default_factory=list)
+    messages: list[Delivery] = field(default_factory=list)  # newest first
 
     @property
     def order(self) -> Order:
@@ -262,7 +265,7 @@ class ConsoleReturn:
 
 
 def get_console_return(rma: str) -> ConsoleReturn:
-    """One return and what its page shows, in seven queries."""
+    """One return and what its page shows, in eight queries."""
     queryset = ReturnRequest.objects.select_related(
         "order", "customer", "warehouse", "exchange_order", "policy"
     ).prefetch_related(
@@ -291,6 +294,11 @@ def get_console_return(rma: str) -> ConsoleReturn:
         units_received=sum(line.quantity_received for line in lines),
         units_restocked=sum(line.quantity_restocked for line in lines),
         reason_rules=_reason_rules(return_request, lines),
+        messages=list(
+            Delivery.objects.filter(aggregate_type="return", aggregate_id=return_request.rma)
+            .exclude(channel__in=[Delivery.Channel.LIVE, Delivery.Channel.WEBHOOK])
+            .order_by("-created_at", "-pk")[:MESSAGES_SHOWN]
+        ),
     )
 
 

@@ -72,6 +72,14 @@ def test_the_return_page_shows_lines_money_policy_photos_and_timeline(client, re
     assert f'href="/console/orders/{received["order"].number}/"' in html
     assert f'href="/console/customers/{r.customer_id}/"' in html
     assert 'data-action="inspect"' not in html  # agents do not inspect
+    assert 'id="return-messages"' in html
+
+
+def test_a_return_refunded_on_receipt_still_offers_its_inspection(client, received):
+    login(client, "supervisor")
+    html = page(client, received["return"].rma).content.decode()
+    assert 'data-action="inspect"' in html and 'data-action="receive"' not in html
+    assert 'data-action="cancel"' not in html  # the parcel is in
 
 
 def test_reviewers_see_approve_and_reject_on_a_waiting_return_and_agents_do_not(client):
@@ -206,3 +214,19 @@ def test_the_customer_360_lists_the_customers_returns(client, received):
     assert f'data-rma="{r.rma}"' in html
     assert f'href="/console/orders/{received["order"].number}/"' in html
     assert "Refunded" in html
+
+
+def test_messages_about_a_return_show_on_the_return_its_order_and_its_customer(
+    client, django_capture_on_commit_callbacks
+):
+    store_policy()
+    order = delivered_order()
+    with django_capture_on_commit_callbacks(execute=True):
+        r = request(order, wanted(order, "TEE-M", 1))
+    login(client, "agent")
+    return_page = page(client, r.rma).content.decode()
+    order_page = client.get(reverse("console:order-detail", args=[order.number])).content
+    customer_page = client.get(reverse("console:customer-detail", args=[r.customer_id])).content
+    assert "return.approved" in return_page
+    assert "return.approved" in order_page.decode()
+    assert f'href="/console/returns/{r.rma}/">{r.rma}</a>' in customer_page.decode()

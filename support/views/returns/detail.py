@@ -16,6 +16,7 @@ from support.context import active_case
 from support.selectors import returns as selectors
 from support.services.case_links import record_action
 from support.views.returns.panels import done, get_return
+from support.views.returns.receive import inspectable
 
 TEMPLATE = "support/returns/detail.html"
 # Where the money for a return may still be released (the service decides how much).
@@ -38,7 +39,7 @@ def return_actions(return_request: ReturnRequest, can_do) -> dict[str, bool]:
         "receive": receives
         and status in (ReturnStatus.APPROVED, ReturnStatus.IN_TRANSIT)
         and not return_request.is_keep_it,
-        "inspect": receives and status == ReturnStatus.RECEIVED,
+        "inspect": receives and inspectable(return_request),
         "is_open": status in OPEN_STATUSES,
     }
 
@@ -92,31 +93,34 @@ def return_photo(request: HttpRequest, rma: str, photo_id: int) -> HttpResponse:
     return response
 
 
+def _not_linked(request: HttpRequest, return_request: ReturnRequest, text: str) -> HttpResponse:
+    if request.htmx:
+        response = HttpResponse(text, status=409)
+        response["HX-Retarget"] = "#flash"
+        return response
+    messages.error(request, text)
+    return redirect("console:return-detail", rma=return_request.rma)
+
+
 @console_view("use_console")
 def return_link_case(request: HttpRequest, rma: str) -> HttpResponse:
-    """Note the return on the rep's active case (the case page lists it with the order)."""
+    """Note the return on the rep's active case (the case page lists it with the order). Only
+    a case about the return's customer takes it."""
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     return_request = get_return(rma)
     case = active_case(request)
     if case is None:
-        text = _("You are not working on a case: open or pick one first.")
-        if request.htmx:
-            response = HttpResponse(text, status=409)
-            response["HX-Retarget"] = "#flash"
-            return response
-        messages.error(request, text)
-        return redirect("console:return-detail", rma=return_request.rma)
+        return _not_linked(
+            request, return_request, _("You are not working on a case: open or pick one first.")
+        )
     if case.customer_id != return_request.customer_id:
-        text = _("Case %(case)s is about another customer: this return is not theirs.") % {
-            "case": case.reference
-        }
-        if request.htmx:
-            response = HttpResponse(text, status=409)
-            response["HX-Retarget"] = "#flash"
-            return response
-        messages.error(request, text)
-        return redirect("console:return-detail", rma=return_request.rma)
+        return _not_linked(
+            request,
+            return_request,
+            _("Case %(case)s is about another customer: this return is not theirs.")
+            % {"case": case.reference},
+        )
     record_action(
         case=case,
         actor=actor_for(request),
