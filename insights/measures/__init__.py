@@ -2,7 +2,7 @@
 computed with set-based queries (a bounded number whatever the amount of data), the same on
 SQLite and PostgreSQL. One module per family; `MEASURES` lists them by code."""
 
-from insights.measures import contacts, delivery, resolution
+from insights.measures import contacts, cost, delivery, repurchase, resolution, returns
 from insights.measures.base import (
     ALL,
     CUTS,
@@ -25,7 +25,10 @@ __all__ = [
     "Row",
     "Unit",
     "contacts",
+    "cost",
     "delivery",
     "get_measure",
+    "repurchase",
     "resolution",
+    "returns",
 ]
