@@ -106,9 +106,9 @@ class PartitionWriter:
             self.buffered.setdefault(date, []).append(part)
             self.buffered_rows[date] = self.buffered_rows.get(date, 0) + part.num_rows
             if self.buffered_rows[date] >= self.file_rows:
-                self._flush(date)
+                self._flush(date, whole_files_only=True)
         if sum(self.buffered_rows.values()) >= self.buffer_rows:
-            for date in list(self.buffered):
+            for date in sorted(self.buffered):
                 self._flush(date)
 
     def close(self) -> list[WrittenFile]:
@@ -116,11 +116,19 @@ class PartitionWriter:
             self._flush(date)
         return self.files
 
-    def _flush(self, date: str) -> None:
+    def _flush(self, date: str, *, whole_files_only: bool = False) -> None:
+        """Write the partition's buffered rows; with `whole_files_only`, keep what would make
+        a file smaller than `file_rows` for later."""
         table = pa.concat_tables(self.buffered.pop(date))
         self.buffered_rows.pop(date)
-        for start in range(0, table.num_rows, self.file_rows):
+        start = 0
+        while start < table.num_rows:
+            if whole_files_only and table.num_rows - start < self.file_rows:
+                self.buffered[date] = [table.slice(start)]
+                self.buffered_rows[date] = table.num_rows - start
+                return
             self._write(date, table.slice(start, self.file_rows))
+            start += self.file_rows
 
     def _write(self, date: str, table: pa.Table) -> None:
         relative = (
