@@ -91,7 +91,8 @@ def _labelled(value, choices):
 
 
 def _line_text(item) -> str:
-    """One line of a return step: "TEE-M ×2 (Opened, undamaged)", "TEE-M ×2 → Restock"."""
+    """One line of a return step: its SKU and units, the condition it arrived in, and what
+    happens to it ("→ Restock")."""
     if not isinstance(item, dict):
         return str(item)
     text = f"{item.get('sku', '')} ×{item.get('quantity', '')}".strip()
