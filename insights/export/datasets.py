@@ -572,3 +572,39 @@ DATASETS: dict[str, Dataset] = {
         NOTIFICATIONS,
     )
 }
+
+
+def type_name(data_type: pa.DataType) -> str:
+    if pa.types.is_decimal(data_type):
+        return f"decimal({data_type.precision},{data_type.scale})"
+    if pa.types.is_timestamp(data_type):
+        return "timestamp (UTC)"
+    if pa.types.is_date(data_type):
+        return "date"
+    return str(data_type)
+
+
+def schema_markdown() -> str:
+    """The schema tables of docs/insights.md (a test keeps the page equal to this)."""
+    watermarks = {
+        Watermark.ID: "append-only, by id",
+        Watermark.UPDATED_AT: "versions, by (updated_at, id)",
+        Watermark.PARENT_UPDATED_AT: "versions, with each version of the parent",
+        Watermark.SETTLED: "append-only, by id, once settled",
+        Watermark.CASE_EVENTS: "versions, by the case's newest event",
+    }
+    parts = []
+    for dataset in DATASETS.values():
+        parts.append(f"#### `{dataset.name}`\n")
+        parts.append(
+            f"{dataset.description} Exported: {watermarks[dataset.watermark]}. Partition: "
+            f"the UTC date of `{dataset.partition_by}`. Personal data: {dataset.personal_data}\n"
+        )
+        parts.append("| column | type | description |\n| --- | --- | --- |")
+        for column in dataset.columns:
+            required = "" if column.nullable else ", not null"
+            parts.append(
+                f"| `{column.name}` | {type_name(column.type)}{required} | {column.description} |"
+            )
+        parts.append("")
+    return "\n".join(parts)
