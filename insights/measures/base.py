@@ -234,11 +234,11 @@ def filter_by_key(
     return queryset.filter(**{name: key})
 
 
-def parse_day(key: str) -> dt.date:
+def parse_day(key: str, *, field: str = "ship_date") -> dt.date:
     try:
         return dt.date.fromisoformat(key)
     except ValueError:
-        raise invalid("key", "invalid_key", _("Use a day as YYYY-MM-DD.")) from None
+        raise invalid(field, "invalid_day", _("Use a day as YYYY-MM-DD.")) from None
 
 
 def normalize_key(value: Any) -> str:
@@ -372,6 +372,8 @@ class Measure:
         if cut is not None and key is not None:
             if not isinstance(key, str) or not key:
                 raise invalid("key", "invalid_key", _("Name a key of the cut."))
+            if cut == "ship_date" and key != NONE:
+                parse_day(key, field="key")
             filters = {**filters, cut: key}
         return Order.objects.filter(self.behind(period, filters)).order_by("-id")
 
@@ -416,6 +418,8 @@ class Measure:
                 raise invalid(name, "unknown_filter", _("This measure has no such filter."))
             if not isinstance(value, str):
                 raise invalid(name, "invalid", _("A filter is one value."))
+            if name == "ship_date" and value != NONE:
+                parse_day(value)
         return filters
 
     # -- helpers --

@@ -48,6 +48,11 @@ EXPECTED = {
     ("/api/v1/returns/{rma}/inspect/", "post"),
     ("/api/v1/returns/{rma}/refund/", "post"),
     ("/api/v1/return-tracking-events/", "post"),
+    # Insights (insights/api)
+    ("/api/v1/insights/measures/", "get"),
+    ("/api/v1/insights/measures/{code}/", "get"),
+    ("/api/v1/insights/measures/{code}/orders/", "get"),
+    ("/api/v1/insights/alerts/", "get"),
 }
 
 
