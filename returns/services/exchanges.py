@@ -284,7 +284,10 @@ def settle_exchange(
             return None
         data["exchange_order"] = exchange.number
     moved = []
-    due = max(state.value - applied_credit(return_request), Decimal(0)) - state.released
+    due = min(
+        max(state.value - applied_credit(return_request), Decimal(0)) - state.released,
+        state.room,
+    )
     if due > 0:
         amount = min(due, refunds.refundable_amount(order))
         if amount > 0:

@@ -73,13 +73,20 @@ class Releasable:
     released_bonus: Decimal
     units: int  # units that count now
 
+    estimate: Decimal  # the return's estimated total: everything it may ever move
+
+    @property
+    def room(self) -> Decimal:
+        """What the return may still move at all (staff refunds count against it too)."""
+        return max(self.estimate - self.released - self.released_bonus, Decimal(0))
+
     @property
     def due(self) -> Decimal:
-        return max(self.value - self.released, Decimal(0))
+        return min(max(self.value - self.released, Decimal(0)), self.room)
 
     @property
     def bonus_due(self) -> Decimal:
-        return max(self.bonus - self.released_bonus, Decimal(0))
+        return min(max(self.bonus - self.released_bonus, Decimal(0)), self.room - self.due)
 
 
 def _lock(return_request: ReturnRequest) -> tuple[Order, ReturnRequest]:
@@ -157,7 +164,9 @@ def releasable(return_request: ReturnRequest, lines: list[ReturnLine] | None = N
             return_request, lines, lambda line: counted_units(return_request, line)
         )
     released, released_bonus = _released(return_request)
-    return Releasable(value, bonus, released, released_bonus, units)
+    return Releasable(
+        value, bonus, released, released_bonus, units, max(return_request.estimated_total, 0)
+    )
 
 
 def refundable_amount(order: Order) -> Decimal:
