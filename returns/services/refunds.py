@@ -223,7 +223,6 @@ def _refund_to_payment(
 
 def _credit(
     *,
-    order: Order,
     return_request: ReturnRequest,
     amount: Decimal,
     kind: str,
@@ -240,9 +239,10 @@ def _credit(
         if kind == RefundKind.BONUS
         else StoreCreditEntry.Kind.REFUND,
         reference=reference,
-        reason=reason or f"return {return_request.rma}",
+        reason=f"return {return_request.rma}" + (f": {reason}" if reason else ""),
         actor=actor,
-        order=order,
+        # No order: store_credit.issued would email the customer a second time about the
+        # credit that return.credited (with the new balance) already tells them of.
     )
     row = ReturnRefund.objects.create(
         return_request=return_request,
@@ -318,7 +318,6 @@ def release_refund(
         if state.due > 0:
             moved.append(
                 _credit(
-                    order=order,
                     return_request=return_request,
                     amount=state.due,
                     kind=RefundKind.STORE_CREDIT,
@@ -329,7 +328,6 @@ def release_refund(
         if state.bonus_due > 0:
             moved.append(
                 _credit(
-                    order=order,
                     return_request=return_request,
                     amount=state.bonus_due,
                     kind=RefundKind.BONUS,
@@ -366,6 +364,11 @@ def release_refund(
             "refunded_total": return_request.refunded_amount,
             "credited_total": return_request.credited_amount,
             "status": return_request.status,
+            **(
+                {"balance": return_selectors.balance(order.customer_id, return_request.currency)}
+                if resolution == Resolution.STORE_CREDIT
+                else {}
+            ),
         },
         # A status that only catches up with money released earlier (on the first scan) is
         # not news to the customer: the email went when the money did.

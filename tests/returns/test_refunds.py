@@ -402,3 +402,47 @@ def test_refundable_amount_counts_promised_refunds_not_yet_executed():
     assert payment_refunded(order) == 0
     assert refunds.refundable_amount(order) == D("35.00")
     assert timezone.now() - r.created_at < timedelta(minutes=5)
+
+
+@pytest.mark.django_db
+def test_a_staff_refund_leaves_no_room_for_a_bonus_beyond_the_estimate(
+    django_capture_on_commit_callbacks,
+):
+    # Found by the state machine: a store-credit return refunded in full by staff must not
+    # add its bonus on receipt (refunded + credited never exceed the estimate).
+    store_policy(store_credit_bonus_percent=D("10"))
+    order = delivered_order()
+    r = request(order, wanted(order, "TEE-M", 1), resolution="store_credit")
+    assert r.estimated_total == D("22.00")
+    with django_capture_on_commit_callbacks(execute=True):
+        refunds.refund_return_amount(
+            return_request=r, amount="22.00", actor=ACTOR, reason="x", idempotency_reference="a"
+        )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        r = receive(r, 1)
+
+    r.refresh_from_db()
+    assert (r.refunded_amount, r.credited_amount, r.status) == (D("22.00"), 0, S.CREDITED)
+    assert selectors.balance(order.customer, "USD") == 0
+
+
+@pytest.mark.django_db
+def test_store_credit_for_a_return_tells_the_customer_once_with_the_new_balance(
+    django_capture_on_commit_callbacks,
+):
+    store_policy()
+    order = delivered_order()
+    r = request(order, wanted(order, "CAP", 1), resolution="store_credit")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        receive(r, 1)
+
+    messages = OutboxMessage.objects.filter(
+        event_type__in=["return.credited", "store_credit.issued"]
+    )
+    assert [m.event_type for m in messages] == ["return.credited"]
+    event = messages.get().payload["event"]
+    assert (event["amount"], event["balance"]) == ("20.00", "20.00")
+    entry = StoreCreditEntry.objects.get()
+    assert (entry.kind, entry.reference) == ("refund", f"return:{r.rma}:credit:1")

@@ -198,3 +198,66 @@ def test_racing_retries_of_one_credit_write_it_once_on_postgresql():
     assert len(set(results)) == 1 and isinstance(results[0], int), results
     assert selectors.balance(customer, "USD") == D("15.00")
     assert StoreCreditEntry.objects.get().actor_label == ACTOR.label
+
+
+@pytest.mark.django_db
+def test_reversals_credit_back_and_a_reversal_reference_is_one_entry():
+    customer = CustomerFactory()
+    give(customer, "30.00", "bonus:1", kind=Kind.BONUS)
+    take(customer, "30.00", "order:1")
+
+    first = give(customer, "12.50", "sc1:refund-key", kind=Kind.REVERSAL)
+    again = give(customer, "12.50", "sc1:refund-key", kind=Kind.REVERSAL)
+
+    assert first.pk == again.pk
+    assert selectors.balance(customer, "USD") == D("12.50")
+    assert [e.kind for e in selectors.store_credit_entries(customer)] == [
+        Kind.REVERSAL,
+        Kind.PAYMENT,
+        Kind.BONUS,
+    ]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_orders_racing_for_the_same_credit_cannot_both_spend_it_on_postgresql():
+    from orders import services
+    from orders.models import Order
+    from returns.gateway import store_credit_token
+
+    warehouse = WarehouseFactory(code="EAST")
+    StockFactory(variant=VariantFactory(sku="TEE-M", price=D("20.00")), warehouse=warehouse)
+    customer = CustomerFactory(email="ana@example.com")
+    give(customer, "50.00", "welcome")  # one order of 45.00 fits, two do not
+    barrier = threading.Barrier(2, timeout=30)
+    results: list = [None] * 2
+
+    def place(index: int) -> None:
+        try:
+            barrier.wait()
+            results[index] = services.place_order(
+                data=order_input(
+                    [("TEE-M", 2)],
+                    payment=services.PaymentInput(
+                        gateway="store_credit", token=store_credit_token(customer)
+                    ),
+                ),
+                actor=ACTOR,
+            ).status
+        except Exception as exc:  # noqa: BLE001 - a decline is a result to assert on
+            results[index] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=place, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert sorted(str(type(r).__name__) if not isinstance(r, str) else r for r in results) == [
+        "PaymentFailed",
+        "confirmed",
+    ], results
+    assert selectors.balance(customer, "USD") == D("5.00")
+    assert Order.objects.filter(status="cancelled").count() == 1
