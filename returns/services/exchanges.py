@@ -377,7 +377,8 @@ def secure_instant_exchange(*, return_id: int, actor: Actor) -> bool:
 
 def settle_exchange_hold(*, return_request: ReturnRequest, actor: Actor) -> str:
     """End an instant exchange's hold as the return's fate says: voided once the parcel has
-    arrived, captured when the return expired or was cancelled (the customer kept both).
+    arrived (or when the replacement itself was cancelled), captured when the return expired
+    or was cancelled (the customer kept both).
     Once only, whatever the number of calls; called with no transaction open. Returns
     "voided", "captured" or "" (nothing to do yet)."""
     return_request = ReturnRequest.objects.select_related("exchange_order").get(
@@ -388,6 +389,12 @@ def settle_exchange_hold(*, return_request: ReturnRequest, actor: Actor) -> str:
     hold = payments.find_hold(return_request.exchange_order, hold_reference(return_request))
     if hold is None:
         return ""
+    if return_request.exchange_order.status == Order.Status.CANCELLED:
+        # The replacement never went out: nothing was kept, nothing may be taken.
+        payments.void_hold(
+            payment=hold, actor=actor, reason=f"exchange for {return_request.rma} cancelled"
+        )
+        return "voided"
     if return_request.received_at is not None:
         payments.void_hold(
             payment=hold, actor=actor, reason=f"return {return_request.rma} received"

@@ -292,3 +292,22 @@ def test_instant_exchange_without_a_saved_card_is_paid_through_a_link_and_refund
     r.refresh_from_db()
     assert (r.status, r.refunded_amount) == (S.EXCHANGED, D("40.00"))
     assert refunded(order) == D("40.00")
+
+
+@pytest.mark.django_db
+def test_a_hold_is_voided_not_captured_when_the_replacement_itself_was_cancelled(
+    django_capture_on_commit_callbacks,
+):
+    order, other = tee_order()
+    save_card(order)
+    with django_capture_on_commit_callbacks(execute=True):
+        r = exchange_return(order, other, is_instant_exchange=True)
+    r.refresh_from_db()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.cancel_order(order=r.exchange_order, actor=ACTOR, reason="out of stock")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        transitions.expire_returns(now=timezone.now() + timedelta(days=60))
+
+    hold = hold_of(r)
+    assert (hold.status, hold.amount_captured) == (Payment.Status.VOIDED, 0)
