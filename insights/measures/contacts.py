@@ -6,6 +6,7 @@ any case logged in the period (a CaseEvent of type "contact"): each contact coun
 day it happened, with its case's reason and attribution.
 """
 
+from datetime import timedelta
 from typing import Any
 
 from django.db.models import Count, F, Q, QuerySet
@@ -25,6 +26,7 @@ from insights.measures.base import (
 from orders.models import Order, Shipment
 from support.models import Case, CaseEvent
 
+LOST_AFTER = timedelta(days=30)
 CASE = Attribution(order="order", shipment="shipment", shipment_nullable=True)
 EVENT = Attribution(order="case__order", shipment="case__shipment", shipment_nullable=True)
 ORDER = Attribution(order="")
@@ -47,10 +49,12 @@ def contact_facts(period: Period) -> tuple[tuple[QuerySet, Attribution, str], ..
 
 def shipments_in_flight(period: Period) -> QuerySet[Shipment]:
     """Shipments with the carrier at some moment of the period: shipped before its end and not
-    delivered before its start (lost or still moving parcels stay in flight)."""
-    return Shipment.objects.filter(shipped_at__lt=period.end).filter(
-        Q(delivered_at__isnull=True) | Q(delivered_at__gte=period.start)
-    )
+    delivered before its start. A parcel not delivered LOST_AFTER its shipping is lost, no
+    longer in flight (as the alerts read exposure), which also bounds the read to a range of
+    `shipped_at`."""
+    return Shipment.objects.filter(
+        shipped_at__lt=period.end, shipped_at__gte=period.start - LOST_AFTER
+    ).filter(Q(delivered_at__isnull=True) | Q(delivered_at__gte=period.start))
 
 
 class ContactMeasure(Measure):
@@ -149,8 +153,8 @@ class ContactsPer100Shipments(ContactMeasure):
             "A contact is a support case opened in the period or a further contact on a case "
             "logged in the period (filter: reason); contacts about no order, or about an order "
             "without shipments, are left out. In flight: shipments with the carrier at some moment "
-            "of the period (shipped before it ends, not delivered before it starts), each counted "
-            "once. "
+            "of the period (shipped before it ends, not delivered before it starts; a parcel still "
+            "not delivered 30 days after shipping counts as lost), each counted once. "
         )
         + ATTRIBUTION_TEXT
     )

@@ -61,18 +61,19 @@ def delivered_purchases():
 
 
 def first_deliveries(period):
-    """Per customer, the first purchase delivered in the period (ties: the lowest id)."""
-    earlier = delivered_purchases().filter(
+    """Per customer, the first purchase delivered in the period (ties: the lowest id). Read
+    from the shipments delivered in the period, so the orders table is never scanned whole."""
+    delivered_in_period = Shipment.objects.filter(period.contains("delivered_at")).values(
+        "order_id"
+    )
+    candidates = delivered_purchases().filter(pk__in=delivered_in_period)
+    earlier = candidates.filter(
         Q(insight_delivered_at__lt=OuterRef("insight_delivered_at"))
         | Q(insight_delivered_at=OuterRef("insight_delivered_at"), pk__lt=OuterRef("pk")),
         customer_id=OuterRef("customer_id"),
         insight_delivered_at__gte=period.start,
     )
-    return (
-        delivered_purchases()
-        .filter(period.contains("insight_delivered_at"))
-        .filter(~Exists(earlier))
-    )
+    return candidates.filter(period.contains("insight_delivered_at")).filter(~Exists(earlier))
 
 
 def returned_as(*resolutions):

@@ -4,7 +4,7 @@ comes from): 8 contacts in March, 8 orders, 8 shipments in flight."""
 import pytest
 
 from insights.measures import get_measure
-from tests.insights.dataset import MARCH, build
+from tests.insights.dataset import MARCH, at, build
 from tests.insights.helpers import d, numbers, table
 
 pytestmark = pytest.mark.django_db
@@ -109,6 +109,12 @@ def test_shipments_in_flight_are_those_with_the_carrier_at_some_moment_of_the_pe
     assert table("contacts_per_100_shipments", first_week) == {
         "all": (d(1), d(5), d("20.00"))  # C1 (Mar 3); C7's contact (Mar 2) has no order
     }
+
+
+def test_a_parcel_not_delivered_30_days_after_shipping_is_lost_not_in_flight(data):
+    data.shipment("SL", "O0", data.east, [], carrier="ups", shipped=at(1, 29))  # lost by Feb 28
+    data.shipment("SM", "O0", data.east, [], carrier="ups", shipped=at(1, 31))  # until Mar 2
+    assert table("contacts_per_100_shipments", MARCH) == {"all": (d(6), d(9), d("66.67"))}
 
 
 def test_wismo_share_is_the_where_is_my_order_contacts_over_all_contacts(data):
