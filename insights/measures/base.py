@@ -145,7 +145,9 @@ def shipment_field(att: Attribution, field: str) -> Expression:
     if att.shipment is not None and not att.shipment_nullable:
         return F(join(att.shipment, field))
     if att.shipment is None and att.line is not None:
-        carried = ShipmentLine.objects.filter(line_id=outer(att.line)).order_by("shipment_id")
+        carried = ShipmentLine.objects.filter(
+            line_id=outer(att.line), shipment__shipped_at__isnull=False
+        ).order_by("shipment_id")
         return Subquery(carried.values(f"shipment__{field}")[:1])
     fallback: Expression = Value(None)
     if att.order is not None:
@@ -187,7 +189,7 @@ def cut_expression(cut: str, att: Attribution) -> Expression:
     if cut == "carrier":
         return shipment_field(att, "carrier")
     if cut == "ship_date":
-        return TruncDate(shipment_field(att, "shipped_at"), tzinfo=store_zone(), output_field=None)
+        return TruncDate(shipment_field(att, "shipped_at"), tzinfo=store_zone())
     if cut == "region":
         return region_expression(att)
     if cut == "channel":
