@@ -153,7 +153,7 @@ def run_export(
             "datasets": {result.name: result.describe() for result in results},
         }
         manifest_path = f"{writer.MANIFESTS}/{run.run_id}.json"
-        recorder.record(manifest_path)
+        recorder.record([manifest_path])
         writer.write_json(fs, f"{root}/{manifest_path}", manifest)
         with transaction.atomic():
             for result in results:
@@ -213,15 +213,16 @@ def export_dataset(
 
 
 class FileRecorder:
-    """Notes each file on the run's row before it is written, and keeps the run's heartbeat."""
+    """Notes the files on the run's row before they are written (a group at a time: one update
+    per group, whatever its size), and keeps the run's heartbeat."""
 
     def __init__(self, run: ExportRun):
         self.run = run
         self.files: list[str] = []
         self.last_beat = timezone.now()
 
-    def record(self, relative_path: str) -> None:
-        self.files.append(relative_path)
+    def record(self, relative_paths: list[str]) -> None:
+        self.files.extend(relative_paths)
         self.last_beat = timezone.now()
         ExportRun.objects.filter(pk=self.run.pk).update(
             files=self.files, heartbeat_at=self.last_beat

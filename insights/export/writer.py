@@ -73,8 +73,8 @@ def remove(fs: fsspec.AbstractFileSystem, path: str) -> None:
 
 class PartitionWriter:
     """Receives a dataset's pages of rows; writes them out as partitioned Parquet files.
-    `before_write(relative_path)` is called before each file is created, so that a run that
-    dies mid-write still knows every file it may have left behind."""
+    `before_write(relative_paths)` is called before a group of files is created, so that a run
+    that dies mid-write still knows every file it may have left behind."""
 
     def __init__(
         self,
@@ -83,7 +83,7 @@ class PartitionWriter:
         dataset: Dataset,
         run_id: str,
         *,
-        before_write: Callable[[str], None],
+        before_write: Callable[[list[str]], None],
         file_rows: int = FILE_ROWS,
         buffer_rows: int = BUFFER_ROWS,
     ):
@@ -101,42 +101,51 @@ class PartitionWriter:
         table = to_table(self.dataset, rows)
         self.rows += table.num_rows
         dates = pc.strftime(table[self.dataset.partition_by], format="%Y-%m-%d")
+        full = []
         for date in pc.unique(dates).to_pylist():
             part = table.filter(pc.equal(dates, date))
             self.buffered.setdefault(date, []).append(part)
             self.buffered_rows[date] = self.buffered_rows.get(date, 0) + part.num_rows
             if self.buffered_rows[date] >= self.file_rows:
-                self._flush(date, whole_files_only=True)
+                full.append(date)
         if sum(self.buffered_rows.values()) >= self.buffer_rows:
-            for date in sorted(self.buffered):
-                self._flush(date)
+            self._flush(sorted(self.buffered))
+        elif full:
+            self._flush(sorted(full), whole_files_only=True)
 
     def close(self) -> list[WrittenFile]:
-        for date in sorted(self.buffered):
-            self._flush(date)
+        self._flush(sorted(self.buffered))
         return self.files
 
-    def _flush(self, date: str, *, whole_files_only: bool = False) -> None:
-        """Write the partition's buffered rows; with `whole_files_only`, keep what would make
+    def _flush(self, dates: list[str], *, whole_files_only: bool = False) -> None:
+        """Write the partitions' buffered rows; with `whole_files_only`, keep what would make
         a file smaller than `file_rows` for later."""
-        table = pa.concat_tables(self.buffered.pop(date))
-        self.buffered_rows.pop(date)
-        start = 0
-        while start < table.num_rows:
-            if whole_files_only and table.num_rows - start < self.file_rows:
-                self.buffered[date] = [table.slice(start)]
-                self.buffered_rows[date] = table.num_rows - start
-                return
-            self._write(date, table.slice(start, self.file_rows))
-            start += self.file_rows
-
-    def _write(self, date: str, table: pa.Table) -> None:
-        relative = (
-            f"{self.dataset.name}/date={date}/part-{self.run_id}-{len(self.files):05d}.parquet"
-        )
-        self.before_write(relative)
-        path = f"{self.root}/{relative}"
-        self.fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
-        with self.fs.open(path, "wb") as handle:
-            pq.write_table(table, handle, compression=COMPRESSION)
-        self.files.append(WrittenFile(path=relative, rows=table.num_rows, date=date))
+        planned: list[tuple[str, str, pa.Table]] = []
+        for date in dates:
+            table = pa.concat_tables(self.buffered.pop(date))
+            self.buffered_rows.pop(date)
+            start = 0
+            while start < table.num_rows:
+                if whole_files_only and table.num_rows - start < self.file_rows:
+                    self.buffered[date] = [table.slice(start)]
+                    self.buffered_rows[date] = table.num_rows - start
+                    break
+                number = len(self.files) + len(planned)
+                relative = (
+                    f"{self.dataset.name}/date={date}/part-{self.run_id}-{number:05d}.parquet"
+                )
+                planned.append((relative, date, table.slice(start, self.file_rows)))
+                start += self.file_rows
+        if not planned:
+            return
+        self.before_write([relative for relative, _, _ in planned])
+        made: set[str] = set()
+        for relative, date, table in planned:
+            path = f"{self.root}/{relative}"
+            folder = path.rsplit("/", 1)[0]
+            if folder not in made:
+                self.fs.makedirs(folder, exist_ok=True)
+                made.add(folder)
+            with self.fs.open(path, "wb") as handle:
+                pq.write_table(table, handle, compression=COMPRESSION)
+            self.files.append(WrittenFile(path=relative, rows=table.num_rows, date=date))

@@ -191,7 +191,7 @@ def test_pages_and_files_split_by_date_and_size(tmp_path):
     fs, root = writer.open_target(str(tmp_path / "lake"))
     recorded = []
     parts = writer.PartitionWriter(
-        fs, root, ORDERS, "run1", before_write=recorded.append, file_rows=2, buffer_rows=3
+        fs, root, ORDERS, "run1", before_write=recorded.extend, file_rows=2, buffer_rows=10
     )
 
     def order_row(pk: int, day: int):
@@ -211,6 +211,13 @@ def test_pages_and_files_split_by_date_and_size(tmp_path):
     ]
     assert recorded == [f.path for f in files]
     assert [r["id"] for r in read_dataset(tmp_path / "lake", "orders")] == [1, 2, 3, 4, 5]
+
+    pressed = writer.PartitionWriter(
+        fs, root, ORDERS, "run2", before_write=recorded.extend, file_rows=2, buffer_rows=3
+    )
+    pressed.add([order_row(6, 3), order_row(7, 4), order_row(8, 5)])
+    assert [f.rows for f in pressed.files] == [1, 1, 1]  # too much waiting: all written
+    assert not pressed.buffered
 
 
 def test_the_progress_line_is_drawn_on_a_terminal_only():
