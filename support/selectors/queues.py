@@ -2,7 +2,8 @@
 orders (needing attention, with a carrier exception, or on hold).
 
 Each count reads a small partial or status index (case_open_idx, approval_pending_idx,
-order_attention_idx, order_status_idx, shipment_status_carrier_idx) and is capped, so the queue
+order_attention_idx, order_status_idx, shipment_status_carrier_idx, return_status_idx) and is
+capped, so the queue
 badge costs the same on a shop with ten orders or ten million.
 """
 
@@ -12,6 +13,7 @@ from datetime import datetime
 from django.db.models import QuerySet
 
 from orders.models import Order, Shipment
+from returns.models import ReturnRequest
 from support.models import ApprovalRequest, Case
 
 COUNT_CAP = 1000
@@ -86,6 +88,8 @@ class Queues:
     attention: int = 0
     exceptions: int = 0
     on_hold: int = 0
+    # Returns the policy sent to a rep's review (not in the badge: only reviewers act on them).
+    returns_to_review: int = 0
     top_cases: list[Case] = field(default_factory=list)
     top_approvals: list[ApprovalRequest] = field(default_factory=list)
     top_flagged: list[FlaggedOrder] = field(default_factory=list)
@@ -129,7 +133,7 @@ def list_flagged(reason: str | None = None, *, limit: int = FLAGGED_PAGE) -> lis
 
 
 def get_queue_counts() -> Queues:
-    """The counts only (the nav badge): five small indexed counts."""
+    """The counts only (the nav badge): six small indexed counts."""
     return Queues(
         open_cases=capped_count(Case.objects.exclude(status=Case.Status.RESOLVED)),
         pending_approvals=capped_count(
@@ -140,6 +144,9 @@ def get_queue_counts() -> Queues:
             Shipment.objects.filter(status=Shipment.Status.EXCEPTION).values("order_id").distinct()
         ),
         on_hold=capped_count(Order.objects.filter(status=Order.Status.ON_HOLD)),
+        returns_to_review=capped_count(
+            ReturnRequest.objects.filter(status=ReturnRequest.Status.REQUESTED)
+        ),
     )
 
 

@@ -16,6 +16,7 @@ from support.models import ApprovalRequest, Case
 from support.selectors.queues import get_queue_counts, list_flagged
 from tests.factories import CustomerFactory, StockFactory, VariantFactory, WarehouseFactory
 from tests.orders.builders import ACTOR, order_input
+from tests.returns.lifecycle_builders import delivered_order, request, store_policy, wanted
 
 pytestmark = pytest.mark.django_db
 
@@ -191,3 +192,17 @@ def test_an_order_held_and_flagged_is_listed_once_with_both_reasons(queues):
     row = next(r for r in list_flagged() if r.order.pk == queues["held"].pk)
     assert sorted(row.reasons) == ["attention", "on_hold"]
     assert len([r for r in list_flagged() if r.order.pk == queues["held"].pk]) == 1
+
+
+def test_returns_waiting_for_a_review_have_their_own_card_outside_the_badge(client, agent):
+    store_policy()
+    order = delivered_order(email="rui@example.com")
+    request(order, wanted(order, "CAP", 1, reason="other"))  # "other" needs a review
+    request(order, wanted(order, "TEE-M", 1))  # approved at once: not waiting
+
+    html = client.get(reverse("console:home")).content.decode()
+
+    assert get_queue_counts().returns_to_review == 1
+    assert 'data-count="returns_to_review">1<' in html
+    assert f'href="{reverse("console:returns")}?status=review"' in html
+    assert client.get(reverse("console:queue-counts") + "?format=badge").content == b""
