@@ -473,6 +473,8 @@ EXAMPLES: dict[str, dict] = {
         refunded_total="0.00",
         credited_total="142.89",
         status="credited",
+        # The customer's store credit in this currency afterwards.
+        balance="167.89",
     ),
     "return.exchanged": return_event(
         "exchanged",
