@@ -2,6 +2,7 @@
 run without PostgreSQL and Redis, and any skipped test fails the run."""
 
 import os
+import tempfile
 import uuid
 
 import pytest
@@ -16,6 +17,8 @@ _skipped: list[str] = []
 
 
 def pytest_configure(config):
+    # Uploaded files (return photos) go to a throwaway folder, never into the checkout.
+    settings.MEDIA_ROOT = tempfile.mkdtemp(prefix="oms-test-media-")
     if not STRICT:
         return
     if not settings.IS_POSTGRES:
