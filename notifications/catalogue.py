@@ -19,6 +19,9 @@ class EventSpec:
     # it. Off for messages that carry a secret meant for the customer's inbox alone.
     webhook: bool = True
     live: bool = True
+    # A rep may email a copy to another address ("I never got it"). Off for secrets: a copy
+    # of an access code sent elsewhere would open the customer's order to someone else.
+    resendable: bool = True
     version: int = 1
 
 
@@ -163,6 +166,7 @@ EVENTS: dict[str, EventSpec] = {
             email=True,
             webhook=False,
             live=False,
+            resendable=False,
         ),
     ]
 }

@@ -16,8 +16,10 @@ from oms.exceptions import NotFound, ValidationFailed
 
 
 def resendable_event(event_type: str) -> bool:
-    """Messages the customer receives by email (the catalogue has a template for them)."""
-    return spec_for(event_type).email
+    """Messages the customer receives by email (the catalogue has a template for them), except
+    those carrying a secret for the customer's inbox alone (the portal's access code)."""
+    spec = spec_for(event_type)
+    return spec.email and spec.resendable
 
 
 @transaction.atomic

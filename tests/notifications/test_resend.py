@@ -106,3 +106,22 @@ def test_a_rolled_back_resend_sends_nothing(order, django_capture_on_commit_call
         resend(order, message)
         raise RuntimeError("the caller's transaction fails")
     assert Delivery.objects.count() == count and not mail.outbox
+
+
+def test_a_portal_access_code_is_never_resent_anywhere(order):
+    # Its copy at another address would open the customer's order to whoever reads it.
+    with transaction.atomic():
+        code = OutboxMessage.objects.create(
+            event_type="return.access_code",
+            aggregate_type="order",
+            aggregate_id=order.number,
+            payload={"order": {"number": order.number, "email": order.email}},
+        )
+    count = OutboxMessage.objects.count()
+
+    with pytest.raises(ValidationFailed) as refused:
+        resend(order, code, to="someone.else@example.com")
+
+    assert refused.value.errors[0]["code"] == "not_resendable"
+    assert OutboxMessage.objects.count() == count
+    assert mail.outbox == []
