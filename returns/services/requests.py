@@ -16,6 +16,7 @@ from orders import selectors as order_selectors
 from orders.models import Order
 from returns import policy
 from returns.models import RequestedVia, Resolution, ReturnEvent, ReturnLine, ReturnRequest
+from returns.policy import statutory, zones
 from returns.policy.types import Estimate, RequestedLine
 from returns.services import events, numbers, transitions
 from returns.services import photos as photo_service
@@ -162,6 +163,15 @@ def request_return(
         files = photos.get(line.order_line_id)
         if files:
             photo_service.store_photos(line, files)
+    requested_lines = [
+        {
+            "sku": e.order_line.sku,
+            "name": e.order_line.name,
+            "quantity": e.quantity,
+            "reason": e.reason,
+        }
+        for e in estimate.lines
+    ]
     events.record(
         return_request,
         ReturnEvent.Type.REQUESTED,
@@ -170,20 +180,26 @@ def request_return(
         data={
             "via": via,
             "requires_review": estimate.requires_review,
-            "lines": [
-                {"sku": e.order_line.sku, "quantity": e.quantity, "reason": e.reason}
-                for e in estimate.lines
-            ],
+            "lines": requested_lines,
+            # Approved at once: the approval's email (with the label) is the one to send.
+            "notify_customer": estimate.requires_review,
         },
         notify="return.requested",
     )
     if return_request.is_withdrawal:
+        rule = statutory.statutory_rule(locked)
         events.record(
             return_request,
             ReturnEvent.Type.WITHDRAWAL_ACKNOWLEDGED,
             actor=actor,
-            # The acknowledgement states when the withdrawal reached us, to the second.
-            data={"received_at": return_request.created_at.isoformat()},
+            # The acknowledgement states when the withdrawal reached us, to the second, where
+            # the customer is, and what was withdrawn (Directive 2011/83/EU art. 11(3)).
+            data={
+                "received_at": return_request.created_at.isoformat(),
+                "time_zone": zones.customer_time_zone(locked),
+                "right": rule.code if rule else "",
+                "lines": requested_lines,
+            },
             notify="return.withdrawal_acknowledged",
         )
     logger.info(

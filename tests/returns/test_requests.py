@@ -10,6 +10,8 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from notifications.models import Delivery, OutboxMessage
+from notifications.routing import plan_deliveries
 from oms.exceptions import Conflict, ValidationFailed
 from returns.models import (
     RefundRelease,
@@ -68,6 +70,24 @@ def test_a_request_the_policy_allows_is_approved_at_once_with_a_label():
     assert_step(r, ReturnEvent.Type.LABEL_CREATED)
     approved = r.events.get(type=ReturnEvent.Type.APPROVED)
     assert approved.actor_label == "return-policy"
+
+
+def test_the_customer_gets_one_email_for_a_request_approved_at_once_and_one_while_in_review():
+    order = delivered_order()
+
+    approved = request(order, wanted(order, "TEE-M", 1))
+    reviewed = request(order, wanted(order, "CAP", 1, "other"))
+
+    def emailed(r) -> list[str]:
+        messages = OutboxMessage.objects.filter(aggregate_id=r.rma).order_by("pk")
+        return [
+            m.event_type
+            for m in messages
+            if any(d.channel == Delivery.Channel.EMAIL for d in plan_deliveries(m))
+        ]
+
+    assert emailed(approved) == ["return.approved"]  # the label, not two emails at once
+    assert emailed(reviewed) == ["return.requested"]
 
 
 def test_the_return_keeps_the_estimate_it_was_requested_with():

@@ -78,7 +78,9 @@ RETURN = {
     "tracking_number": "",
     "exchange_order": None,
 }
-RETURN_LINES = [{"sku": "SHIRT-LINEN-M", "quantity": 1, "reason": "size_too_small"}]
+RETURN_LINES = [
+    {"sku": "SHIRT-LINEN-M", "name": "Linen shirt, M", "quantity": 1, "reason": "size_too_small"}
+]
 
 
 def return_event(
@@ -373,6 +375,9 @@ EXAMPLES: dict[str, dict] = {
         # return.approved follows in the same transaction).
         requires_review=True,
         lines=RETURN_LINES,
+        # False when the policy approves it at once: the customer gets return.approved's email
+        # (with the label) instead of two emails.
+        notify_customer=True,
     ),
     "return.approved": return_event(
         "approved",
@@ -512,6 +517,10 @@ EXAMPLES: dict[str, dict] = {
         # When the withdrawal reached the store, to the second; the email states it in the
         # customer's time zone.
         received_at="2026-11-25T21:47:13.204518+00:00",
+        time_zone="Europe/Berlin",
+        # The statutory right used: "eu_14_days" (Directive 2011/83/EU) or "br_cdc_49".
+        right="eu_14_days",
+        lines=[{**RETURN_LINES[0], "reason": "withdrawal"}],
     ),
     "return.access_code": {
         "order": {**ORDER, "status": "delivered"},
