@@ -13,3 +13,10 @@ class ReturnsConfig(AppConfig):
         from returns.gateway import NAME, StoreCreditGateway
 
         register_gateway(NAME, StoreCreditGateway)
+
+        # Return emails link straight to the return's page through a signed link, added at
+        # rendering time so the payload (webhooks, live streams) never carries it.
+        from notifications.rendering import register_context_provider
+        from returns.services.portal_access import email_context
+
+        register_context_provider(email_context)

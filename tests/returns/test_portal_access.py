@@ -8,6 +8,9 @@ from django.core import signing
 from django.test import Client
 from django.utils import timezone
 
+from notifications.management.commands.events_doc import EXAMPLES
+from notifications.models import OutboxMessage
+from notifications.rendering import render_email
 from notifications.routing import plan_deliveries
 from returns import tasks
 from returns.models import PortalAccessCode, PortalAttempt
@@ -444,3 +447,21 @@ def test_beat_purges_old_attempts_through_the_task(db, settings):
     assert entry["task"] == "returns.tasks.purge_portal_access"
     assert tasks.purge_portal_access.delay().get() >= 1
     assert list(PortalAttempt.objects.values_list("pk", flat=True)) == [fresh.pk]
+
+
+def test_return_emails_link_to_the_return_through_a_signed_link_the_payload_never_carries():
+    payload = EXAMPLES["return.approved"]
+    message = OutboxMessage(
+        event_type="return.approved",
+        aggregate_type="return",
+        aggregate_id=payload["return"]["rma"],
+        payload=payload,
+        created_at=timezone.now(),
+    )
+
+    email = render_email(message)
+
+    token = email.text.split("/returns/access/")[1].split("/")[0]
+    assert portal_access.order_number_from_link(token) == payload["order"]["number"]
+    assert f"?r={payload['return']['rma']}" in email.text
+    assert "/returns/access/" not in str(payload)
