@@ -8,10 +8,11 @@ from datetime import date
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import path, reverse
+from django.utils.cache import patch_vary_headers
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from insights.measures import MEASURES, Measure
+from insights.measures import MEASURES, Measure, Row
 from insights.views.charts import chart_data
 from insights.views.csv import csv_response
 from insights.views.links import drilldown_url, measure_url, overview_url
@@ -33,6 +34,9 @@ from support.access import console_view
 TEMPLATE = "insights/measure.html"
 LINE_CUTS = {"ship_date"}
 TREND_CUT = "ship_date"
+# Bars beyond this many would be too thin to read or click.
+CHART_BARS = 20
+SORTED_CUTS = {"warehouse", "carrier", "region", "product", "channel"}
 
 
 def measure_or_404(code: str) -> Measure:
@@ -96,6 +100,16 @@ def _others(measure: Measure, selection: Selection | None) -> list[tuple[Measure
     return [(other, measure_url(other.code, period)) for other in others]
 
 
+def bars_of(rows: list[Row], cut: str) -> list[Row]:
+    """The rows a bar chart draws: for places, carriers, products and channels, the highest
+    values first and at most CHART_BARS of them (the table lists every row); a measure's own
+    cuts (reasons, experiences, components) keep their meaningful order."""
+    if cut not in SORTED_CUTS:
+        return rows[:CHART_BARS]
+    ranked = sorted(rows, key=lambda row: (row.value is None, -(row.value or 0), row.label))
+    return ranked[:CHART_BARS]
+
+
 def _compute(measure: Measure, selection: Selection):
     """The rows of the cut, the overall row and the chart: a cut's rows as bars (a line over
     ship dates); without a cut, the measure by ship date when it has one."""
@@ -106,7 +120,7 @@ def _compute(measure: Measure, selection: Selection):
     if cut:
         chart = chart_data(
             measure,
-            rows,
+            rows if cut in LINE_CUTS else bars_of(rows, cut),
             kind="line" if cut in LINE_CUTS else "bar",
             unit=display_unit(measure, selection),
             link=lambda row: drilldown_url(code, selection, row.key),
@@ -172,6 +186,7 @@ def measure_page(request: HttpRequest, code: str) -> HttpResponse:
         total=overall[0] if overall else None,
         total_url=drilldown_url(code, replace(selection, cut=None)),
         chart=chart,
+        sorted_bars=cut in SORTED_CUTS,
         filter_chips=filter_chips(form, selection),
         csv_url=measure_url(code, selection, format="csv"),
         overview_url=overview_url(selection),
@@ -180,7 +195,11 @@ def measure_page(request: HttpRequest, code: str) -> HttpResponse:
     template = TEMPLATE
     if request.htmx and request.htmx.target == "insights-body":
         template += "#body"
-    return render(request, template, context)
+    response = render(request, template, context)
+    # The same URL answers the whole page or its body: a cache must keep them apart (else
+    # the back button may show a bare fragment).
+    patch_vary_headers(response, ("HX-Request", "HX-Target"))
+    return response
 
 
 urlpatterns = [
