@@ -361,8 +361,7 @@ def release_refund(
                 {"kind": row.kind, "amount": row.amount, "reference": row.reference}
                 for row in moved
             ],
-            "refunded_total": return_request.refunded_amount,
-            "credited_total": return_request.credited_amount,
+            **_totals(return_request),
             "status": return_request.status,
             **(
                 {"balance": return_selectors.balance(order.customer_id, return_request.currency)}
@@ -375,6 +374,21 @@ def release_refund(
         notify=notify if moved else None,
     )
     return return_request
+
+
+def _shown(amount: Decimal, currency: str) -> str:
+    """An amount as a problem's message and extras show it: a string in the currency's minor
+    unit ("40.00", never the column's "40.000" nor a float in JSON)."""
+    return str(money.quantize(amount, currency))
+
+
+def _totals(return_request: ReturnRequest) -> dict[str, Decimal]:
+    """The return's running totals for its event data, in the currency's minor unit."""
+    currency = return_request.currency
+    return {
+        "refunded_total": money.quantize(return_request.refunded_amount, currency),
+        "credited_total": money.quantize(return_request.credited_amount, currency),
+    }
 
 
 def _amount(value, currency: str) -> Decimal:
@@ -432,7 +446,7 @@ def refund_return_amount(
             raise Conflict(
                 _("This refund reference was already used for another amount."),
                 code="refund_reference_reused",
-                extra={"amount": existing.amount},
+                extra={"amount": _shown(existing.amount, return_request.currency)},
             )
         return existing
     if return_request.status in {R.REJECTED, R.CANCELLED, R.EXPIRED}:
@@ -445,19 +459,21 @@ def refund_return_amount(
     released, released_bonus = _released(return_request)
     left = max(return_request.estimated_total - released - released_bonus, Decimal(0))
     if value > left:
+        limit = _shown(left, return_request.currency)
         raise Conflict(
             _("At most %(left)s %(currency)s can still be refunded for return %(rma)s.")
-            % {"left": left, "currency": return_request.currency, "rma": return_request.rma},
+            % {"left": limit, "currency": return_request.currency, "rma": return_request.rma},
             code="refund_exceeds_return",
-            extra={"limit": left},
+            extra={"limit": limit},
         )
     available = refundable_amount(order)
     if value > available:
+        limit = _shown(available, order.currency)
         raise Conflict(
             _("At most %(available)s %(currency)s of order %(number)s can still be refunded.")
-            % {"available": available, "currency": order.currency, "number": order.number},
+            % {"available": limit, "currency": order.currency, "number": order.number},
             code="refund_exceeds_captured",
-            extra={"limit": available},
+            extra={"limit": limit},
         )
     row = _refund_to_payment(
         order=order,
@@ -477,8 +493,7 @@ def refund_return_amount(
         data={
             "amount": value,
             "refunds": [{"kind": row.kind, "amount": row.amount, "reference": row.reference}],
-            "refunded_total": return_request.refunded_amount,
-            "credited_total": return_request.credited_amount,
+            **_totals(return_request),
             "status": return_request.status,
             "staff": True,
         },

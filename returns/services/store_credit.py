@@ -188,7 +188,7 @@ def debit_credit(
         raise Conflict(
             f"The customer has {available} {currency} of store credit, less than {value}.",
             code="insufficient_store_credit",
-            extra={"balance": available},
+            extra={"balance": str(available)},
         )
     return _write(
         customer_id=customer.pk,

@@ -340,7 +340,10 @@ def test_a_staff_refund_needs_a_reason_and_stays_within_the_return(api, idem, or
     problem = assert_problem(post(api, path, {"amount": "5.00"}, idem()), 400, "validation_error")
     assert "reason" in {error["field"] for error in problem["errors"]}
     too_much = post(api, path, {"amount": "500.00", "reason": "oops"}, idem())
-    assert_problem(too_much, 409, "refund_exceeds_return")
+    refused = assert_problem(too_much, 409, "refund_exceeds_return")
+    # The minor unit as text, in the body and the message, never a JSON float nor "40.000".
+    assert refused["limit"] == created["amounts"]["estimated_total"] == "40.00"
+    assert "40.00 USD" in refused["detail"]
     assert return_marks() == before
     assert refunded(order) == 0
 

@@ -73,6 +73,8 @@ def test_receipt_refunds_the_received_units_once_through_the_gateway(
         again = refunds.release_refund(return_request=r, actor=ACTOR)
 
     assert again.refunded_amount == D("40.00")
+    event = ReturnEvent.objects.get(type=ReturnEvent.Type.REFUNDED)
+    assert (event.data["refunded_total"], event.data["credited_total"]) == ("40.00", "0.00")
     assert ReturnRefund.objects.count() == 1
     assert payment_refunded(order) == D("40.00") == refunded_at_gateway(order)
     assert ReturnEvent.objects.filter(type=ReturnEvent.Type.REFUNDED).count() == 1
@@ -294,6 +296,9 @@ def test_staff_refund_of_an_amount_is_idempotent_by_reference(
             return_request=r, amount="10", actor=ACTOR, reason="x", idempotency_reference="k1"
         )
     assert error.value.code == "refund_reference_reused"
+    assert error.value.extra["amount"] == "39.00"
+    staff = ReturnEvent.objects.get(type=ReturnEvent.Type.REFUNDED)
+    assert (staff.data["refunded_total"], staff.data["credited_total"]) == ("39.00", "0.00")
 
 
 @pytest.mark.django_db
@@ -314,6 +319,9 @@ def test_staff_refund_over_the_bounds_is_refused_and_writes_nothing(
             return_request=r, amount="21.01", actor=ACTOR, reason="x", idempotency_reference="b"
         )
     assert error.value.code == "refund_exceeds_return"
+    assert error.value.extra["limit"] == "21.00"  # a string in cents, never a float in JSON
+    assert "21.00 USD" in error.value.message
+    assert "21.000" not in error.value.message
     for bad in ("0", "-1", "1.001", "abc"):
         with pytest.raises(ValidationFailed):
             refunds.refund_return_amount(
@@ -347,7 +355,8 @@ def test_staff_refund_beyond_what_is_captured_is_a_conflict(django_capture_on_co
         )
 
     assert error.value.code == "refund_exceeds_captured"
-    assert error.value.extra["limit"] == D("35.00")
+    assert error.value.extra["limit"] == "35.00"
+    assert "35.00 USD" in error.value.message
     assert not ReturnRefund.objects.exists()
 
 

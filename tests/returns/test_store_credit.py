@@ -76,6 +76,7 @@ def test_debits_never_overdraw_and_a_refusal_writes_nothing():
         take(customer, "10.01", "order:2")
 
     assert error.value.code == "insufficient_store_credit"
+    assert error.value.extra["balance"] == "10.00"  # text in cents: a JSON float would round
     assert StoreCreditEntry.objects.count() == 2
     assert selectors.balance(customer, "USD") == D("10.00")
     assert take(customer, "20.00", "order:1").amount == D("-20.00")  # a retry: same entry
