@@ -188,6 +188,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "returns.tasks.purge_portal_access",
         "schedule": timedelta(minutes=15),
     },
+    # Early warning: contact and delay rates per warehouse and carrier against their baseline.
+    "insights-run-detection": {
+        "task": "insights.tasks.run_detection",
+        "schedule": timedelta(minutes=15),
+    },
 }
 # A periodic run that waited longer than its period (workers down) is dropped, not piled up:
 # the next run does the same work.
