@@ -1,9 +1,11 @@
-"""Insights console pages; each module lists its own routes, gathered here."""
+"""Insights console pages; each module lists its own routes, gathered here. The alerts come
+before the measure pages so that `alerts/` is never read as a measure's code."""
 
-from django.urls import path
-
-from insights.views import dashboard
+from insights.views import alerts, dashboard, drilldown, measures
 
 urlpatterns = [
-    path("", dashboard.overview, name="overview"),
+    *dashboard.urlpatterns,
+    *alerts.urlpatterns,
+    *drilldown.urlpatterns,
+    *measures.urlpatterns,
 ]
