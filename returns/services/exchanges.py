@@ -46,7 +46,7 @@ from django.utils.translation import gettext as _
 
 from oms.actors import Actor
 from oms.exceptions import DomainError, InsufficientStock, InvalidTransition, ValidationFailed
-from orders import money
+from orders import links, money
 from orders.models import Order, SavedPaymentMethod, Variant
 from orders.services import lifecycle, payment_links, payments
 from orders.services.placement import (
@@ -122,11 +122,22 @@ def saved_method(return_request: ReturnRequest) -> SavedPaymentMethod | None:
     )
 
 
+def exchange_link(exchange: Order) -> dict[str, str]:
+    """The replacement order an exchanged event names, and the customer's signed page to
+    follow it (the return_exchanged email's button)."""
+    return {
+        "exchange_order": exchange.number,
+        "exchange_tracking_url": links.tracking_url(exchange.number),
+    }
+
+
 def _place(
     *, order: Order, return_request: ReturnRequest, lines: list[ReturnLine], apply_credit: bool,
     actor: Actor,
-) -> Order:  # fmt: skip
-    """Place the exchange order (under the caller's order and return locks) and link it."""
+) -> tuple[Order, dict]:  # fmt: skip
+    """Place the exchange order (under the caller's order and return locks) and link it.
+    Returns it with the data of its exchanged event, which the caller records once (alone,
+    or with the money released by the same receipt)."""
     wanted = exchange_lines(lines)
     if not wanted:
         message = _("Return %(rma)s has no variant to exchange for.") % {"rma": return_request.rma}
@@ -173,25 +184,18 @@ def _place(
         return_request.is_instant_exchange and apply_credit
     ):
         payment_links.send_payment_link(order=exchange, actor=actor)
-    events.record(
-        return_request,
-        ReturnEvent.Type.EXCHANGED,
-        actor=actor,
-        data={
-            "exchange_order": exchange.number,
-            "lines": [{"sku": sku, "quantity": units} for sku, (_v, units) in wanted.items()],
-            "value": money.quantize(sum(prices, Decimal(0)), order.currency),
-            "credit_applied": money.quantize(sum(discounts, Decimal(0)), order.currency),
-            "to_pay": money.quantize(exchange.total, order.currency),
-            "is_instant": return_request.is_instant_exchange,
-        },
-        notify="return.exchanged",
-    )
     logger.info(
         "returns.exchange_placed",
         extra={"rma": return_request.rma, "order_number": exchange.number},
     )
-    return exchange
+    return exchange, {
+        **exchange_link(exchange),
+        "lines": [{"sku": sku, "quantity": units} for sku, (_v, units) in wanted.items()],
+        "value": money.quantize(sum(prices, Decimal(0)), order.currency),
+        "credit_applied": money.quantize(sum(discounts, Decimal(0)), order.currency),
+        "to_pay": money.quantize(exchange.total, order.currency),
+        "is_instant": return_request.is_instant_exchange,
+    }
 
 
 @transaction.atomic
@@ -222,12 +226,19 @@ def place_exchange_order(*, return_request: ReturnRequest, actor: Actor) -> Orde
     )
     method = saved_method(return_request) if return_request.is_instant_exchange else None
     apply_credit = not return_request.is_instant_exchange or method is not None
-    exchange = _place(
+    exchange, data = _place(
         order=order,
         return_request=return_request,
         lines=lines,
         apply_credit=apply_credit,
         actor=actor,
+    )
+    events.record(
+        return_request,
+        ReturnEvent.Type.EXCHANGED,
+        actor=actor,
+        data=data,
+        notify="return.exchanged",
     )
     if return_request.is_instant_exchange and method is not None:
         return_id = return_request.pk
@@ -249,23 +260,28 @@ def applied_credit(return_request: ReturnRequest) -> Decimal:
 def settle_exchange(
     *, order: Order, return_request: ReturnRequest, lines: list[ReturnLine], state, actor: Actor,
     reason: str,
-) -> tuple[list[ReturnRefund], dict] | None:  # fmt: skip
+) -> tuple[list[ReturnRefund], dict, bool] | None:  # fmt: skip
     """The exchange side of refunds.release_refund, under its locks: place the exchange order
     once units count (a normal exchange), refund the value counted beyond what the exchange
-    order used, and end an instant exchange's hold once the parcel arrived. None when the
-    replacement cannot be placed (out of stock, not for sale): recorded on the return's
-    timeline for a rep, nothing else changes, the receipt itself stands."""
+    order used, and end an instant exchange's hold once the parcel arrived. Returns the
+    refunds made, the data for release_refund's one exchanged event (the placement's when it
+    placed the order now, else the order's number and link) and whether it placed the order
+    now. None when the replacement cannot be placed (out of stock, not for sale): recorded on
+    the return's timeline for a rep, nothing else changes, the receipt itself stands."""
     from returns.services import refunds
 
     data: dict = {}
-    if not return_request.exchange_order_id and state.units > 0:
+    placed = False
+    if return_request.exchange_order_id:
+        data = exchange_link(return_request.exchange_order)
+    elif state.units > 0:
         lines = list(
             ReturnLine.objects.filter(return_request=return_request)
             .select_related("exchange_variant")
             .order_by("pk")
         )
         try:
-            exchange = _place(
+            _exchange, data = _place(
                 order=order,
                 return_request=return_request,
                 lines=lines,
@@ -282,14 +298,14 @@ def settle_exchange(
             )
             logger.warning("returns.exchange_not_placed", extra={"rma": return_request.rma})
             return None
-        data["exchange_order"] = exchange.number
+        placed = True
     moved = []
     due = min(
         max(state.value - applied_credit(return_request), Decimal(0)) - state.released,
         state.room,
     )
     if due > 0:
-        amount = min(due, refunds.refundable_amount(order))
+        amount = money.quantize(min(due, refunds.refundable_amount(order)), order.currency)
         if amount > 0:
             moved.append(
                 refunds._refund_to_payment(
@@ -306,7 +322,7 @@ def settle_exchange(
             data["not_refundable"] = money.quantize(due - amount, order.currency)
     if return_request.is_instant_exchange and return_request.received_at is not None:
         settle_exchange_hold_on_commit(return_request=return_request, actor=actor)
-    return moved, data
+    return moved, data, placed
 
 
 def _give_up_instant(return_id: int, actor: Actor, code: str, message: str) -> None:

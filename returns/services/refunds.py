@@ -286,6 +286,7 @@ def release_refund(
     state = releasable(return_request, lines)
     moved: list[ReturnRefund] = []
     data: dict = {}
+    placed = False  # an exchange order placed now: news even without money or a status
     resolution = return_request.resolution
     if resolution == Resolution.EXCHANGE:
         from returns.services import exchanges
@@ -296,7 +297,7 @@ def release_refund(
         )  # fmt: skip
         if outcome is None:
             return return_request  # out of stock: recorded, nothing moved
-        moved, data = outcome
+        moved, data, placed = outcome
     elif state.due > 0 and resolution == Resolution.REFUND:
         available = refundable_amount(order)
         amount = min(state.due, available)
@@ -338,7 +339,7 @@ def release_refund(
     resolve = may_resolve(return_request, lines) and (
         resolution != Resolution.EXCHANGE or bool(return_request.exchange_order_id)
     )
-    if not moved and not resolve:
+    if not moved and not resolve and not placed:
         return return_request
     fields = ["refunded_amount", "credited_amount", "updated_at"]
     if resolve:
@@ -357,10 +358,7 @@ def release_refund(
             "amount": money.quantize(
                 sum((row.amount for row in moved), Decimal(0)), return_request.currency
             ),
-            "refunds": [
-                {"kind": row.kind, "amount": row.amount, "reference": row.reference}
-                for row in moved
-            ],
+            "refunds": _rows(moved, return_request.currency),
             **_totals(return_request),
             "status": return_request.status,
             **(
@@ -371,7 +369,7 @@ def release_refund(
         },
         # A status that only catches up with money released earlier (on the first scan) is
         # not news to the customer: the email went when the money did.
-        notify=notify if moved else None,
+        notify=notify if moved or placed else None,
     )
     return return_request
 
@@ -380,6 +378,18 @@ def _shown(amount: Decimal, currency: str) -> str:
     """An amount as a problem's message and extras show it: a string in the currency's minor
     unit ("40.00", never the column's "40.000" nor a float in JSON)."""
     return str(money.quantize(amount, currency))
+
+
+def _rows(moved: list[ReturnRefund], currency: str) -> list[dict]:
+    """What a release moved, row by row, for its event data."""
+    return [
+        {
+            "kind": row.kind,
+            "amount": money.quantize(row.amount, currency),
+            "reference": row.reference,
+        }
+        for row in moved
+    ]
 
 
 def _totals(return_request: ReturnRequest) -> dict[str, Decimal]:
@@ -492,7 +502,7 @@ def refund_return_amount(
         reason=reason,
         data={
             "amount": value,
-            "refunds": [{"kind": row.kind, "amount": row.amount, "reference": row.reference}],
+            "refunds": _rows([row], return_request.currency),
             **_totals(return_request),
             "status": return_request.status,
             "staff": True,

@@ -45,7 +45,16 @@ TONES = {
     "warn": {"requested", "withdrawal_acknowledged"},
 }
 # Keys of a return event's data already said by the sentence or of no use to a rep.
-HIDDEN = {"rma", "step", "return_id", "line_ids", "idempotency_reference", "refunds", "scan"}
+HIDDEN = {
+    "rma",
+    "step",
+    "return_id",
+    "line_ids",
+    "idempotency_reference",
+    "refunds",
+    "scan",
+    "exchange_tracking_url",  # the customer's own signed link, as the order timeline hides it
+}
 # Money in the return's currency (the order timeline's own money keys are formatted already).
 MONEY = {"refunded_total", "credited_total", "not_refundable", "bonus", "to_pay", "credit_applied"}
 # Values shown by their label instead of their code.

@@ -7,10 +7,12 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
 
+from notifications.models import OutboxMessage
 from oms.exceptions import InsufficientStock, InvalidTransition
-from orders import services
+from orders import links, services
 from orders.models import (
     Allocation,
     Order,
@@ -71,6 +73,12 @@ def save_card(order, token="4242424242424242"):
     )
 
 
+def tracked_order(url: str) -> str | None:
+    """The order a signed tracking link opens (the signature carries a timestamp)."""
+    assert url.startswith(settings.OMS_PUBLIC_URL.rstrip("/") + "/track/")
+    return links.order_number_from_token(url.rstrip("/").rsplit("/", 1)[1])
+
+
 def refunded(order) -> Decimal:
     return sum((p.amount_refunded for p in Payment.objects.filter(order=order)), D(0))
 
@@ -100,11 +108,64 @@ def test_receipt_places_a_linked_exchange_order_from_live_stock(
     assert Stock.objects.get(variant=other).allocated == 2
     assert Allocation.objects.filter(order=exchange).count() == 1
     assert not ReturnRefund.objects.exists() and refunded(order) == 0
-    assert ReturnEvent.objects.filter(type=ReturnEvent.Type.EXCHANGED).exists()
+    (event,) = ReturnEvent.objects.filter(type=ReturnEvent.Type.EXCHANGED)
+    assert event.data["exchange_order"] == exchange.number
+    assert tracked_order(event.data["exchange_tracking_url"]) == exchange.number
+    assert (event.data["status"], event.data["to_pay"]) == ("exchanged", "0.00")
 
     assert exchanges.place_exchange_order(return_request=r, actor=ACTOR) == exchange
     refunds.release_refund(return_request=r, actor=ACTOR)
     assert Order.objects.filter(channel=Order.Channel.EXCHANGE).count() == 1
+    assert ReturnEvent.objects.filter(type=ReturnEvent.Type.EXCHANGED).count() == 1
+    assert OutboxMessage.objects.filter(event_type="return.exchanged").count() == 1
+
+
+@pytest.mark.django_db
+def test_a_receipt_that_places_the_exchange_and_refunds_the_difference_tells_it_once(
+    django_capture_on_commit_callbacks,
+):
+    order, other = tee_order(other_price="15.00")
+    r = exchange_return(order, other)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        r = receive_all(r)
+
+    r.refresh_from_db()
+    (event,) = ReturnEvent.objects.filter(type=ReturnEvent.Type.EXCHANGED)
+    assert event.data["exchange_order"] == r.exchange_order.number
+    assert tracked_order(event.data["exchange_tracking_url"]) == r.exchange_order.number
+    assert [row["kind"] for row in event.data["refunds"]] == ["exchange_difference"]
+    assert (event.data["amount"], event.data["refunded_total"]) == ("10.00", "10.00")
+    (message,) = OutboxMessage.objects.filter(event_type="return.exchanged")
+    assert message.payload["event"]["exchange_order"] == r.exchange_order.number
+    assert message.payload["event"]["refunds"][0]["amount"] == "10.00"
+
+
+@pytest.mark.django_db
+def test_a_partial_receipt_that_places_the_exchange_announces_it_before_the_status_moves(
+    django_capture_on_commit_callbacks,
+):
+    order, other = tee_order()
+    r = exchange_return(order, other)
+    (line,) = r.lines.all()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        receiving.receive_return(return_request=r, lines=[(line.pk, 1, "as_new")], actor=ACTOR)
+
+    r.refresh_from_db()
+    assert (r.status, r.exchange_order.channel) == (S.RECEIVED, Order.Channel.EXCHANGE)
+    (placed,) = ReturnEvent.objects.filter(type=ReturnEvent.Type.EXCHANGED)
+    assert placed.data["exchange_order"] == r.exchange_order.number
+    assert OutboxMessage.objects.filter(event_type="return.exchanged").count() == 1
+
+    with django_capture_on_commit_callbacks(execute=True):
+        receiving.receive_return(return_request=r, lines=[(line.pk, 1, "as_new")], actor=ACTOR)
+
+    r.refresh_from_db()
+    assert r.status == S.EXCHANGED
+    resolved = ReturnEvent.objects.filter(type=ReturnEvent.Type.EXCHANGED).latest("pk")
+    assert resolved.data["exchange_order"] == r.exchange_order.number
+    assert OutboxMessage.objects.filter(event_type="return.exchanged").count() == 1
 
 
 @pytest.mark.django_db

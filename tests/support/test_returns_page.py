@@ -10,10 +10,12 @@ from django.contrib.auth.models import Group, User
 from django.urls import reverse
 from django.utils import timezone
 
+from orders.models import Stock
 from returns.models import ReturnPhoto
 from returns.services import receiving
 from support.context import SESSION_KEY
 from support.models import Case, CaseEvent
+from tests.factories import StockFactory, VariantFactory
 from tests.returns.lifecycle_builders import (
     ACTOR,
     delivered_order,
@@ -230,3 +232,25 @@ def test_messages_about_a_return_show_on_the_return_its_order_and_its_customer(
     assert "return.approved" in return_page
     assert "return.approved" in order_page.decode()
     assert f'href="/console/returns/{r.rma}/">{r.rma}</a>' in customer_page.decode()
+
+
+def test_an_exchange_shows_its_replacement_but_never_the_customers_signed_link(client):
+    store_policy()
+    order = delivered_order()
+    tee = order.lines.get(sku="TEE-M").variant
+    larger = VariantFactory(sku="TEE-L", product=tee.product, price=tee.price)
+    StockFactory(variant=larger, warehouse=Stock.objects.get(variant=tee).warehouse, on_hand=5)
+    r = request(
+        order, wanted(order, "TEE-M", 2, exchange_variant_id=larger.pk), resolution="exchange"
+    )
+    (line,) = r.lines.all()
+    receiving.receive_return(return_request=r, lines=[(line.pk, 2, "as_new")], actor=ACTOR)
+    r.refresh_from_db()
+    login(client, "agent")
+
+    for html in (
+        page(client, r.rma).content.decode(),
+        client.get(reverse("console:order-detail", args=[order.number])).content.decode(),
+    ):
+        assert r.exchange_order.number in html
+        assert "/track/" not in html

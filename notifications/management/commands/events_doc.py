@@ -484,22 +484,32 @@ EXAMPLES: dict[str, dict] = {
     "return.exchanged": return_event(
         "exchanged",
         actor="wms",
+        reason="received",
         return_={
-            "status": "received",
+            "status": "exchanged",
             "resolution": "exchange",
             "tracking_number": "RP482913305117",
             "exchange_order": "100517",
         },
-        # The replacement order (channel "exchange"), what it holds, and how it is paid: the
-        # returned value is applied as a discount; `to_pay` above zero is asked for with a
-        # payment link (order.payment_requested on the replacement order).
+        # The replacement order (channel "exchange") and the customer's signed page to follow
+        # it, what it holds, and how it is paid: the returned value is applied as a discount;
+        # `to_pay` above zero is asked for with a payment link (order.payment_requested on the
+        # replacement order).
         exchange_order="100517",
+        exchange_tracking_url="https://shop.example.com/track/100517:1vQpXk:Zk3m9QwE7rT2yU5iO8pA1sD4fG6hJ0kL3zX5cV7bN9m/",
         lines=[{"sku": "SHIRT-LINEN-L", "quantity": 1}],
         value="129.90",
         credit_applied="129.90",
         to_pay="0.00",
         # The replacement shipped before the return arrived, secured by a payment hold.
         is_instant=False,
+        # Money the same receipt released: a cheaper replacement's difference, refunded on the
+        # original order (kind exchange_difference); the return's totals so far.
+        amount="0.00",
+        refunds=[],
+        refunded_total="0.00",
+        credited_total="0.00",
+        status="exchanged",
     ),
     "return.closed": return_event(
         "closed",
