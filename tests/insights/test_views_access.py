@@ -92,3 +92,14 @@ def test_supervisors_and_admins_get_every_page(client, pattern, role):
 def test_the_warehouse_login_is_refused(client):
     client.force_login(staff("warehouse"))
     assert client.get(reverse("insights:overview")).status_code == 403
+
+
+@pytest.mark.django_db
+def test_the_console_nav_links_to_insights_only_for_those_who_may_see_them(client):
+    link = f'href="{reverse("insights:overview")}"'
+    client.force_login(staff("agent"))
+    assert link not in client.get(reverse("console:home")).content.decode()
+    client.force_login(staff("supervisor"))
+    assert link in client.get(reverse("console:home")).content.decode()
+    page = client.get(reverse("insights:overview")).content.decode()
+    assert f'{link} aria-current="page"' in page
