@@ -125,8 +125,11 @@ def test_every_entry_is_translated_and_none_is_fuzzy():
 def test_translations_keep_their_placeholders():
     broken = []
     for entry in messages(parse_po(PO_PATH)):
-        expected = sorted(PLACEHOLDER.findall(entry["msgid"]))
-        for text in entry["msgstr"].values():
+        singular = sorted(PLACEHOLDER.findall(entry["msgid"]))
+        plural = sorted(PLACEHOLDER.findall(entry["msgid_plural"] or entry["msgid"]))
+        for index, text in entry["msgstr"].items():
+            # Plural forms follow msgid_plural: "the last day" / "the last %(days)s days".
+            expected = plural if entry["msgid_plural"] and index not in (None, 0) else singular
             if sorted(PLACEHOLDER.findall(text)) != expected:
                 broken.append(f"line {entry['line']}: {entry['msgid']!r} -> {text!r}")
     assert not broken, "Placeholders differ:\n" + "\n".join(broken)
