@@ -42,13 +42,20 @@ class AdjustmentPlan:
     after: pricing.Totals
     # Money taken from the customer so far (captured minus refunded, every payment).
     paid: Decimal
+    # What refunds for returned units already gave back (`Order.refunded_for_returns`): the
+    # customer owes the total less it.
+    refunded_for_returns: Decimal = Decimal(0)
 
     @property
     def refund_now(self) -> Decimal:
-        """What settle_payments will refund at once: captured money above the new total."""
-        return max(Decimal(0), self.paid - self.after.total) - max(
-            Decimal(0), self.paid - self.before.total
+        """What settle_payments will refund at once: captured money above what the order
+        owes after the adjustment, beyond what it would refund anyway."""
+        return max(Decimal(0), self.paid - self._owed(self.after)) - max(
+            Decimal(0), self.paid - self._owed(self.before)
         )
+
+    def _owed(self, totals: pricing.Totals) -> Decimal:
+        return max(totals.total - self.refunded_for_returns, Decimal(0))
 
     @property
     def less_to_charge(self) -> Decimal:
@@ -175,9 +182,11 @@ def plan_price_adjustment(
     percentage is of the line's active units' worth, or of the order's goods after discounts
     (shipping excluded); with both an amount and a percentage, the amount is what applies and
     the percentage is recorded as where it came from (an approved request applies exactly the
-    approved amount). A line can lose at most what its active units are worth and the order at
-    most its total; a shipping waiver (kind shipping_refund, no line) at most the shipping not
-    waived yet. Raises ValidationFailed (field errors) or InvalidTransition (cancelled)."""
+    approved amount). A line can lose at most what its active units are worth, a shipping
+    waiver (kind shipping_refund, no line) at most the shipping not waived yet, and any of them
+    at most what the order still owes: its total less what refunds for returned units already
+    gave back (`refunded_for_returns`), so an adjustment never records more than can be
+    refunded. Raises ValidationFailed (field errors) or InvalidTransition (cancelled)."""
     _refuse_cancelled(order)
     lines = list(OrderLine.objects.filter(order=order).order_by("line_number"))
     line_id = line.pk if isinstance(line, OrderLine) else line
@@ -202,14 +211,16 @@ def plan_price_adjustment(
         )
 
     before = pricing.order_totals(order, lines)
+    owed = max(Decimal(0), before.total - order.refunded_for_returns)
     if target is not None:
         worth = pricing.line_amount(target, target.quantity_active, order.currency)
-        base, cap = worth, min(worth, before.total)
+        base, cap = worth, min(worth, owed)
     elif kind == Kind.SHIPPING_REFUND:
         base = max(Decimal(0), before.shipping_total - _waived(order))
-        cap = min(base, before.total)
+        cap = min(base, owed)
     else:
-        base, cap = max(Decimal(0), before.total - before.shipping_total), before.total
+        base, cap = max(Decimal(0), before.total - before.shipping_total), owed
+    cap = money.quantize(cap, order.currency)
     field = "amount" if amount is not None or percentage is None else "percentage"
     if amount is None:
         amount = (
@@ -235,7 +246,7 @@ def plan_price_adjustment(
             message,
             code="adjustment_too_large" if amount > 0 else "adjustment_is_zero",
             errors=[_error(field, "amount_too_large" if amount > 0 else "amount_is_zero", message)],
-            extra={"limit": cap},
+            extra={"limit": str(cap)},
         )
 
     priced_order, priced_lines = copy.copy(order), [copy.copy(item) for item in lines]
@@ -263,6 +274,7 @@ def plan_price_adjustment(
         before=before,
         after=after,
         paid=_paid(order),
+        refunded_for_returns=order.refunded_for_returns,
     )
 
 

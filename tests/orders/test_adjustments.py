@@ -4,6 +4,7 @@ money follows (a refund when captured, less to capture when not), bad input chan
 from decimal import Decimal
 
 import pytest
+from django.db import transaction
 
 from notifications.models import OutboxMessage
 from oms.exceptions import InvalidTransition, ValidationFailed
@@ -16,7 +17,7 @@ from orders.models import (
     Payment,
     PaymentTransaction,
 )
-from orders.services import adjustments
+from orders.services import adjustments, payments
 from tests.factories import StockFactory, VariantFactory, WarehouseFactory
 from tests.orders.builders import ACTOR, order_input, ship
 
@@ -295,4 +296,64 @@ def test_goodwill_above_the_order_value_or_without_a_note_is_refused(catalog):
             adjustments.record_goodwill(
                 order=order, reason_code="late_delivery", actor=ACTOR, **kwargs
             )
+    assert snapshot(order) == before
+
+
+def refund_for_a_return(capture, order: Order, amount: str) -> None:
+    """What returns.services.refunds does for returned units: raise refunded_for_returns under
+    the order's lock, then settle the payments after commit."""
+    with capture(execute=True), transaction.atomic():
+        locked = Order.objects.select_for_update().get(pk=order.pk)
+        locked.refunded_for_returns += D(amount)
+        locked.save(update_fields=["refunded_for_returns", "updated_at"])
+        payments.settle_payments_on_commit(order_id=order.pk, actor=ACTOR, reason="return")
+    order.refresh_from_db()
+
+
+def test_after_a_return_refund_an_adjustment_is_capped_at_what_the_order_still_owes(
+    catalog, django_capture_on_commit_callbacks
+):
+    order = place(("TEE-M", 2), ("CAP", 1))  # 65.00, captured at shipment
+    ship_all(order, django_capture_on_commit_callbacks)
+    refund_for_a_return(django_capture_on_commit_callbacks, order, "40.00")  # both tees
+    before = snapshot(order)
+
+    for kwargs in ({"amount": "25.01"}, {"line": order.lines.get(sku="TEE-M"), "amount": "30"}):
+        with pytest.raises(ValidationFailed) as error:
+            adjustments.plan_price_adjustment(
+                order=order, reason_code="price_match", note="x", **kwargs
+            )
+        assert error.value.code == "adjustment_too_large"
+        assert error.value.extra["limit"] == "25.00"
+        assert "25.00 USD" in error.value.message
+    with pytest.raises(ValidationFailed):
+        adjust(django_capture_on_commit_callbacks, order, amount="65.00")
+    assert snapshot(order) == before
+
+    plan = adjustments.plan_price_adjustment(
+        order=order, amount="25.00", reason_code="price_match", note="x"
+    )
+    assert plan.refund_now == D("25.00")
+    adjust(django_capture_on_commit_callbacks, order, amount="25.00")
+
+    payment = Payment.objects.get(order=order)
+    assert (payment.amount_captured, payment.amount_refunded) == (D("65.00"), D("65.00"))
+    event = OrderEvent.objects.filter(order=order, type=OrderEvent.Type.ADJUSTED).get()
+    assert event.data["refund_now"] == "25.00"
+
+
+def test_after_a_return_refund_a_shipping_waiver_is_capped_too(
+    catalog, django_capture_on_commit_callbacks
+):
+    order = place(("TEE-M", 2))  # 55.00 with 5.00 shipping
+    ship_all(order, django_capture_on_commit_callbacks)
+    refund_for_a_return(django_capture_on_commit_callbacks, order, "52.00")
+    before = snapshot(order)
+
+    with pytest.raises(ValidationFailed) as error:
+        adjustments.waive_shipping(
+            order=order, reason_code="late_delivery", note="Promised next day", actor=ACTOR
+        )
+
+    assert error.value.extra["limit"] == "3.00"
     assert snapshot(order) == before
