@@ -10,6 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.db.models import Count, F, Q, QuerySet
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from insights.measures.base import (
@@ -109,15 +110,16 @@ class ContactsPer100Orders(ContactMeasure):
     unit = Unit.PER_100_ORDERS
     cuts = (*CUTS, "reason")
     filter_names = ("reason",)
-    definition = (
+    definition = format_lazy(
+        "{}{}",
         _(
             "Contacts in the period per 100 orders placed in the period. A contact is a support "
             "case opened in the period or a further contact on a case logged in the period; each "
             "counts once, with its case's reason (filter: reason). Orders: every order placed in "
             "the period, in every channel. An order belongs to the warehouse, carrier and ship "
             "date of its first shipment; "
-        )
-        + ATTRIBUTION_TEXT
+        ),
+        ATTRIBUTION_TEXT,
     )
     drill = _("The orders the contacts were about.")
 
@@ -147,7 +149,8 @@ class ContactsPer100Shipments(ContactMeasure):
     unit = Unit.PER_100_SHIPMENTS
     cuts = (*CUTS, "reason")
     filter_names = ("reason",)
-    definition = (
+    definition = format_lazy(
+        "{}{}",
         _(
             "Contacts in the period that can be tied to a shipment, per 100 shipments in flight. "
             "A contact is a support case opened in the period or a further contact on a case "
@@ -155,8 +158,8 @@ class ContactsPer100Shipments(ContactMeasure):
             "without shipments, are left out. In flight: shipments with the carrier at some moment "
             "of the period (shipped before it ends, not delivered before it starts; a parcel still "
             "not delivered 30 days after shipping counts as lost), each counted once. "
-        )
-        + ATTRIBUTION_TEXT
+        ),
+        ATTRIBUTION_TEXT,
     )
     drill = _("The orders the contacts were about.")
 
@@ -183,13 +186,14 @@ class WismoShare(ContactMeasure):
     title = _("Where-is-my-order share of contacts")
     unit = Unit.PERCENT
     cuts = CUTS
-    definition = (
+    definition = format_lazy(
+        "{}{}",
         _(
-            "The share of contacts in the period whose case reason is \u201cwhere is my "
-            "order\u201d, in percent. A contact is a support case opened in the period or a "
+            "The share of contacts in the period whose case reason is “where is my "
+            "order”, in percent. A contact is a support case opened in the period or a "
             "further contact on a case logged in the period. "
-        )
-        + ATTRIBUTION_TEXT
+        ),
+        ATTRIBUTION_TEXT,
     )
     drill = _("The orders of the where-is-my-order contacts.")
 

@@ -2,6 +2,7 @@
 
 from django.db.models import Count, Exists, F, OuterRef, Q
 from django.db.models.functions import Coalesce, TruncDate
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from insights.measures.base import (
@@ -72,13 +73,14 @@ class OnTimeRate(ShipmentMeasure):
     code = "on_time_rate"
     title = _("Delivered on time")
     higher_is_better = True
-    definition = (
+    definition = format_lazy(
+        "{}{}",
         _(
             "Of the shipments delivered in the period that had a promised delivery date (the "
             "shipment's, else the order's), the share delivered on or before that date, in "
             "percent; the delivery day is the store's calendar day (its time zone). "
-        )
-        + SHIPMENT_TEXT
+        ),
+        SHIPMENT_TEXT,
     )
     drill = _("The orders of the shipments delivered late.")
 
@@ -98,13 +100,14 @@ class OnTimeRate(ShipmentMeasure):
 class DelayRate(ShipmentMeasure):
     code = "delay_rate"
     title = _("Delayed shipments")
-    definition = (
+    definition = format_lazy(
+        "{}{}",
         _(
             "Of the shipments shipped in the period, the share the delay watch flagged (late "
             "against the promise, stalled without a carrier scan, or in exception), whenever it "
             "flagged them, in percent. "
-        )
-        + SHIPMENT_TEXT
+        ),
+        SHIPMENT_TEXT,
     )
     drill = _("The orders of the delayed shipments.")
 
@@ -121,12 +124,13 @@ class DelayRate(ShipmentMeasure):
 class ExceptionRate(ShipmentMeasure):
     code = "exception_rate"
     title = _("Shipments with a carrier exception")
-    definition = (
+    definition = format_lazy(
+        "{}{}",
         _(
             "Of the shipments shipped in the period, the share with at least one exception scan "
             "from the carrier (at any time), in percent. "
-        )
-        + SHIPMENT_TEXT
+        ),
+        SHIPMENT_TEXT,
     )
     drill = _("The orders of the shipments with an exception scan.")
 

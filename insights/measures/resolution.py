@@ -3,6 +3,7 @@ support.selectors.cases) and customer satisfaction, over the cases opened in the
 
 from django.db.models import Count, F, Q
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from insights.measures.base import CUTS, Measure, Period, Unit, grouped, ratio, register
@@ -35,15 +36,16 @@ class FcrRate(CaseMeasure):
     title = _("First-contact resolution")
     unit = Unit.PERCENT
     higher_is_better = True
-    definition = (
+    definition = format_lazy(
+        "{}{}",
         _(
             "Of the support cases opened in the period and resolved, the share resolved on the "
             "first contact, in percent: one contact on the case and no repeat case by the same "
             "customer about the same order (or, without an order, with the same reason) within 7 "
             "days of the resolution. Cases resolved less than 7 days ago are left out until the "
             "window closes (the console's definition). "
-        )
-        + ATTRIBUTION_TEXT
+        ),
+        ATTRIBUTION_TEXT,
     )
     drill = _("The orders of the cases not resolved on the first contact.")
 
@@ -92,13 +94,14 @@ class Csat(SatisfactionMeasure):
     code = "csat"
     title = _("Customer satisfaction (average score)")
     unit = Unit.SCORE
-    definition = (
+    definition = format_lazy(
+        "{}{}",
         _(
             "The average satisfaction score (1 to 5) of the support cases opened in the period "
             "whose survey was answered; numerator: the sum of the scores, denominator: the "
             "answers. "
-        )
-        + ATTRIBUTION_TEXT
+        ),
+        ATTRIBUTION_TEXT,
     )
 
     def counts(self, period, cut, filters):
@@ -117,12 +120,13 @@ class CsatSatisfied(SatisfactionMeasure):
     code = "csat_satisfied"
     title = _("Satisfied customers (score 4 or 5)")
     unit = Unit.PERCENT
-    definition = (
+    definition = format_lazy(
+        "{}{}",
         _(
             "Of the support cases opened in the period whose survey was answered, the share scored "
             "4 or 5, in percent. "
-        )
-        + ATTRIBUTION_TEXT
+        ),
+        ATTRIBUTION_TEXT,
     )
 
     def counts(self, period, cut, filters):

@@ -1,6 +1,7 @@
 """Returns: the return rate in units, and the reasons customers give, by product and warehouse."""
 
 from django.db.models import F, Q, Sum
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from insights.measures.base import ALL, CUTS, Attribution, Measure, Unit, grouped, register
@@ -46,15 +47,15 @@ class ReturnRate(ReturnMeasure):
     cuts = CUTS
     filter_names = ("reason",)
     key_labels = dict(ReturnReason.choices)
-    definition = (
+    definition = format_lazy(
+        "{}{} {}",
         _(
             "Units returned per 100 units delivered, both in the period. Delivered units: the "
             "units of the shipments delivered in the period, under their shipment's warehouse, "
             "carrier and ship date. "
-        )
-        + RETURN_TEXT
-        + " "
-        + _("Filter by return reason to see one reason's rate.")
+        ),
+        RETURN_TEXT,
+        _("Filter by return reason to see one reason's rate."),
     )
     drill = _("The orders with returned units.")
 
@@ -74,13 +75,14 @@ class ReturnReasons(ReturnMeasure):
     cuts = ("reason", "product", "warehouse", "carrier", "region", "channel")
     filter_names = ("reason",)
     key_labels = dict(ReturnReason.choices)
-    definition = (
+    definition = format_lazy(
+        "{}{}",
         _(
             "The share of returned units given a reason, in percent. Cut by reason: each "
             "reason's share of all returned units. Cut by product, warehouse or another cut "
             "with a reason filter: that reason's share of the group's returned units. "
-        )
-        + RETURN_TEXT
+        ),
+        RETURN_TEXT,
     )
     drill = _("The orders with returned units (for the reason, when one is chosen).")
 

@@ -3,6 +3,7 @@
 import datetime as dt
 
 import pytest
+from django.utils.translation import override
 
 from insights.measures import CUTS, MEASURES, Period, Unit, get_measure
 from oms.exceptions import NotFound, ValidationFailed
@@ -95,3 +96,12 @@ def test_the_none_key_selects_what_has_no_attribution():
     assert numbers(get_measure("delay_rate").orders_behind(MARCH, "ship_date", "2026-03-03")) == [
         "O3"
     ]
+
+
+def test_every_definition_is_read_in_the_readers_language():
+    # Built lazily: a definition joined at import time would stay in English for everyone.
+    for measure in MEASURES.values():
+        english = str(measure.definition)
+        with override("pt-br"):
+            portuguese = str(measure.definition)
+        assert portuguese != english, measure.code
