@@ -200,15 +200,15 @@ def alert_notify(request: HttpRequest, alert_id: int) -> HttpResponse:
             return redirect("insights:alert-detail", alert_id=alert.pk)
         if sent:
             message = ngettext(
-                "%(count)s customer was sent a message about this alert.",
-                "%(count)s customers were sent a message about this alert.",
+                "%(count)s message sent: the customer of the exposed order was told.",
+                "%(count)s messages sent: one to the customer of each exposed order.",
                 sent,
             ) % {"count": sent}
             messages.success(request, message)
         else:
             messages.info(
                 request,
-                _("Nobody new to tell: every exposed customer has already had a message."),
+                _("Nobody new to tell: every exposed order's customer has already had a message."),
             )
         return redirect("insights:alert-detail", alert_id=alert.pk)
     pending, told = _pending(alert)

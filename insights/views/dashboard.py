@@ -12,6 +12,7 @@ from insights.measures import MEASURES, Measure, Row
 from insights.views import alerts
 from insights.views.charts import chart_data
 from insights.views.links import drilldown_url, measure_url
+from insights.views.measures import bars_of
 from insights.views.params import (
     PERIOD_CHOICES,
     PeriodForm,
@@ -94,7 +95,7 @@ def _breakdown(measure: Measure, cut: str, selection: Selection) -> Breakdown:
         url=measure_url(measure.code, selection, cut=cut),
         chart=chart_data(
             measure,
-            rows,
+            bars_of(rows, cut),
             link=lambda row: drilldown_url(measure.code, selection, row.key, cut=cut),
         ),
     )

@@ -157,7 +157,7 @@ def test_notify_asks_first_and_says_how_many_will_be_told(supervisor, exposed):
     alert = make_alert("ups")
     response = supervisor.get(reverse("insights:alert-notify", args=[alert.pk]))
     assert 'data-pending="3"' in response.content.decode()
-    assert "3 customers will get one message each" in response.content.decode()
+    assert "3 exposed orders: one message each to their customers" in response.content.decode()
     assert not AlertNotice.objects.exists()
 
 
@@ -165,7 +165,7 @@ def test_notify_tells_each_exposed_customer_once_even_when_clicked_twice(supervi
     alert = make_alert("ups")
     url = reverse("insights:alert-notify", args=[alert.pk])
     first = supervisor.post(url, follow=True)
-    assert "3 customers were sent a message about this alert." in first.content.decode()
+    assert "3 messages sent: one to the customer of each exposed order." in first.content.decode()
     second = supervisor.post(url, follow=True)
     assert "Nobody new to tell" in second.content.decode()
     notices = AlertNotice.objects.filter(alert=alert)
