@@ -4,10 +4,10 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
-from orders.gateways import GATEWAY_NAMES
 from orders.models import Order
 from orders.models.customers import Locale
 from orders.money import DECIMAL_PLACES, MAX_DIGITS
+from orders.services import payments
 
 MAX_QUANTITY = 10_000
 MAX_LINES = 200
@@ -47,14 +47,29 @@ class LineInput(serializers.Serializer):
     discount = money_input(required=False, default=Decimal(0), help_text="For the whole line.")
 
 
+class GatewayField(serializers.ChoiceField):
+    """A payment gateway's name: the built-in ones and those other apps register (returns
+    registers "store_credit" in its ready()). The choices are read each time a serializer is
+    built (a request's serializer is a fresh copy, which runs __init__ again), never frozen
+    when this module is imported."""
+
+    def __init__(self, **kwargs):
+        super().__init__(choices=payments.gateway_names(), **kwargs)
+
+
 class PaymentInput(serializers.Serializer):
-    gateway = serializers.ChoiceField(choices=GATEWAY_NAMES, default="sandbox")
+    gateway = GatewayField(
+        default="sandbox",
+        help_text="sandbox (test cards), external, or store_credit: the customer's store "
+        "credit pays the whole order, declined (402) when the balance is short.",
+    )
     token = serializers.CharField(
         max_length=128,
         required=False,
         allow_blank=True,
         default="",
-        help_text="Sandbox: a test card number, e.g. 4242424242424242.",
+        help_text="sandbox: a test card number, e.g. 4242424242424242. store_credit: "
+        '"customer:<id>", the id of the order\'s own customer (the one its email names).',
     )
 
 

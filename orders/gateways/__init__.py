@@ -76,7 +76,3 @@ def get_gateway(name: str | None = None) -> PaymentGateway:
 def gateway_names() -> tuple[str, ...]:
     """Every gateway a payment may name: the built-in ones and the registered ones."""
     return tuple(_factories())
-
-
-# The built-in gateways (the API's choices; registered ones are in gateway_names()).
-GATEWAY_NAMES = ("sandbox", "external")

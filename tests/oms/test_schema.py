@@ -92,3 +92,12 @@ def test_schema_generates_without_warnings(tmp_path):
 def test_docs_pages_are_served(client):
     assert client.get("/api/docs/").status_code == 200
     assert client.get("/api/redoc/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_schema_offers_store_credit_as_a_payment_gateway(client):
+    schema = client.get("/api/schema/?format=json").json()
+    payment = schema["components"]["schemas"]["PaymentInputRequest"]["properties"]
+    gateways = schema["components"]["schemas"]["GatewayEnum"]["enum"]
+    assert {"sandbox", "external", "store_credit"} <= set(gateways)
+    assert "customer:<id>" in payment["token"]["description"]

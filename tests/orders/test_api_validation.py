@@ -551,3 +551,20 @@ def test_service_refuses_non_finite_or_huge_amounts_with_field_errors(stocked_va
     with pytest.raises(ValidationFailed) as refused:
         services.place_order(data=data, actor=ACTOR)
     assert {e["field"] for e in refused.value.errors} == {"shipping_price", "lines.0.unit_price"}
+
+
+def test_a_gateway_registered_after_import_is_accepted_by_the_next_request(monkeypatch):
+    from orders import gateways
+    from orders.api.views import OrderListCreateApi
+
+    def payment_is_valid(gateway: str) -> bool:
+        body = order_body([("TEE-M", 1)], payment={"gateway": gateway, "token": "x"})
+        data = OrderListCreateApi.CreateInput(data=body)
+        data.is_valid()
+        return "payment" not in data.errors
+
+    monkeypatch.setattr(gateways, "_registered", dict(gateways._registered))
+    assert payment_is_valid("store_credit")  # registered by the returns app's ready()
+    assert not payment_is_valid("later-pay")
+    gateways.register_gateway("later-pay", gateways.get_gateway)
+    assert payment_is_valid("later-pay")

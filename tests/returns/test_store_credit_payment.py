@@ -16,7 +16,13 @@ from returns import selectors
 from returns.gateway import StoreCreditGateway, store_credit_token
 from returns.models import StoreCreditEntry
 from returns.services import receiving, refunds, store_credit
-from tests.factories import CustomerFactory, StockFactory, VariantFactory, WarehouseFactory
+from tests.factories import (
+    CustomerFactory,
+    StockFactory,
+    VariantFactory,
+    WarehouseFactory,
+    order_body,
+)
 from tests.orders.builders import ACTOR, order_input
 from tests.returns.lifecycle_builders import request, store_policy, wanted
 
@@ -225,3 +231,51 @@ def test_a_return_of_an_order_paid_with_credit_is_refunded_as_credit(
     ).exists()
     refunds.release_refund(return_request=r, actor=ACTOR)
     assert selectors.balance(customer, "USD") == D("45.00")
+
+
+# --- through the order API ---------------------------------------------------------------------
+
+
+def api_order(api, idem, customer, lines=(("TEE-M", 2), ("CAP", 1))):
+    body = order_body(
+        list(lines),
+        customer={"email": customer.email, "name": "Ana Souza"},
+        payment={"gateway": "store_credit", "token": store_credit_token(customer)},
+    )
+    return api.post("/api/v1/orders/", body, format="json", **idem())
+
+
+@pytest.mark.django_db
+def test_the_order_api_takes_store_credit_and_debits_the_ledger(api, idem):
+    catalog()
+    customer = customer_with_credit("80.00")
+
+    response = api_order(api, idem, customer)
+
+    assert response.status_code == 201, response.json()
+    placed = response.json()
+    assert placed["status"] == Order.Status.CONFIRMED
+    assert [(p["gateway"], p["status"]) for p in placed["payments"]] == [
+        ("store_credit", Payment.Status.CAPTURED)
+    ]
+    assert selectors.balance(customer, "USD") == D("25.00")
+    debit = StoreCreditEntry.objects.get(kind=Kind.PAYMENT)
+    assert (debit.amount, debit.order.number) == (D("-55.00"), placed["number"])
+
+
+@pytest.mark.django_db
+def test_the_order_api_declines_short_store_credit_cleanly(api, idem):
+    catalog()
+    customer = customer_with_credit("54.99")
+
+    response = api_order(api, idem, customer)
+
+    assert response.status_code == 402, response.json()
+    problem = response.json()
+    assert (problem["code"], problem["decline_code"]) == (
+        "payment_declined",
+        "insufficient_store_credit",
+    )
+    assert selectors.balance(customer, "USD") == D("54.99")
+    assert list(StoreCreditEntry.objects.values_list("kind", flat=True)) == [Kind.GOODWILL]
+    assert not Payment.objects.filter(status=Payment.Status.CAPTURED).exists()
