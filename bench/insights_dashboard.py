@@ -2,7 +2,7 @@
 
     python bench/insights_dashboard.py --orders 1000000 [--days 365] [--period-days 30]
         [--repeat 3] [--database oms_bench_insights] [--regenerate] [--explain 6]
-        [--measures on_time_rate,fcr_rate] [--skip-export]
+        [--measures on_time_rate,fcr_rate] [--skip-export] [--tuned]
 
 Needs PostgreSQL: the server of DATABASE_URL (or BENCH_DATABASE_URL; default the local one),
 in a database of its own (`--database`, created and migrated if missing; its tables are
@@ -14,8 +14,10 @@ measure of insights.measures.MEASURES without a cut and with each of its cuts (`
 times; p50 and p95, rows answered and SQL statements issued), the drill-down's first page of
 orders for each measure (all of it, and its biggest warehouse), and an export of every dataset
 to a temporary folder (rows per second), followed by a run with nothing new. With --explain N,
-it prints EXPLAIN (ANALYZE, BUFFERS) of the slowest statement of the N slowest measure+cut.
-Prints markdown tables; docs/performance.md records them.
+it prints EXPLAIN (ANALYZE, BUFFERS) of the slowest statement of the slowest cut of the N
+slowest measures. With --tuned, the indexes and settings docs/performance.md recommends are
+made first (and dropped again by a run without them). Prints markdown tables;
+docs/performance.md records them.
 """
 
 import argparse
@@ -38,6 +40,26 @@ sys.path.insert(0, str(ROOT))
 from bench import harness  # noqa: E402
 
 DEFAULT_DATABASE = "oms_bench_insights"
+
+
+# What docs/performance.md recommends, tried here with --tuned (dropped again without it, so
+# the plain run measures the schema as the migrations make it).
+RECOMMENDED_INDEXES = {
+    "bench_rec_shipment_shipped": "orders_shipment (shipped_at) WHERE shipped_at IS NOT NULL",
+    "bench_rec_shipment_delivered": (
+        "orders_shipment (delivered_at) WHERE delivered_at IS NOT NULL"
+    ),
+    "bench_rec_tracking_exception": (
+        "orders_trackingevent (shipment_id) WHERE status = 'exception'"
+    ),
+    "bench_rec_order_customer_created": "orders_order (customer_id, created_at)",
+    "bench_rec_case_opened": "support_case (opened_at)",
+    "bench_rec_caseevent_type_created": "support_caseevent (type, created_at)",
+    "bench_rec_order_updated": "orders_order (updated_at, id)",
+    "bench_rec_shipment_updated": "orders_shipment (updated_at, id)",
+    "bench_rec_return_updated": "returns_returnrequest (updated_at, id)",
+}
+RECOMMENDED_SETTINGS = {"jit": "off", "random_page_cost": "1.1"}
 
 
 @dataclass
@@ -92,6 +114,24 @@ def setup(url: str) -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+
+
+def tune(tuned: bool) -> None:
+    """Create the recommended indexes and settings (--tuned), or drop them (the plain run)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        for name, definition in RECOMMENDED_INDEXES.items():
+            if tuned:
+                cursor.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {definition}")
+            else:
+                cursor.execute(f"DROP INDEX IF EXISTS {name}")
+        if tuned:
+            tables = sorted({d.split(" ")[0] for d in RECOMMENDED_INDEXES.values()})
+            cursor.execute(f"ANALYZE {', '.join(tables)}")
+            for setting, value in RECOMMENDED_SETTINGS.items():
+                cursor.execute(f"SET {setting} = {value}")
+    print("schema: " + ("with the recommended indexes and settings" if tuned else "as migrated"))
 
 
 def store(orders: int, days: int, regenerate: bool):
@@ -201,7 +241,10 @@ def time_drilldowns(period, codes: list[str], repeat: int) -> list[Timing]:
 def explain(timings: list[Timing], count: int) -> None:
     from django.db import connection
 
-    for timing in sorted(timings, key=lambda t: t.p50, reverse=True)[:count]:
+    slowest: dict[str, Timing] = {}  # the slowest cut of each measure
+    for timing in sorted(timings, key=lambda t: t.p50, reverse=True):
+        slowest.setdefault(timing.label.split(" / ")[0], timing)
+    for timing in list(slowest.values())[:count]:
         elapsed, sql, params = timing.slowest_sql
         if not sql:
             continue
@@ -285,6 +328,9 @@ def main() -> None:
     parser.add_argument("--explain", type=int, default=0)
     parser.add_argument("--skip-export", action="store_true")
     parser.add_argument("--batch-size", type=int, default=50_000)
+    parser.add_argument(
+        "--tuned", action="store_true", help="with the recommended indexes and settings"
+    )
     args = parser.parse_args()
     if "bench" not in args.database:
         parser.error("--database must name a benchmark database (its name contains 'bench')")
@@ -294,6 +340,7 @@ def main() -> None:
 
     print(f"machine: {machine()}")
     anchor, _ = store(args.orders, args.days, args.regenerate)
+    tune(args.tuned)
     period = Period.last_days(args.period_days, now=anchor)
     codes = [c for c in args.measures.split(",") if c] or list(MEASURES)
     print(f"period: {period.start:%Y-%m-%d} to {period.end:%Y-%m-%d} (end excluded)")

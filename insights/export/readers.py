@@ -10,6 +10,7 @@ as it lasts less than the settle time.
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
 from django.db.models import DateTimeField, Exists, Max, OuterRef, Q, QuerySet, Value
@@ -43,12 +44,13 @@ class Position:
         return described
 
 
-def select(queryset: QuerySet, columns: Sequence[Column]) -> QuerySet:
-    """The columns' values as tuples; a column the reader supplies reads as NULL here."""
+def select(queryset: QuerySet, columns: Sequence[Column | None]) -> QuerySet:
+    """The columns' values as tuples; a column the reader supplies (no source, or None in
+    place of the column) reads as NULL here."""
     return queryset.values_list(
         *(
             column.source
-            if column.source is not None
+            if column is not None and column.source is not None
             else Value(None, output_field=DateTimeField())
             for column in columns
         )
@@ -107,13 +109,17 @@ class IdReader(Reader):
         self.position = Position(last_id=high)
 
 
-def after(position_at: datetime | None, position_id: int, prefix: str = "") -> Q:
-    """Rows past a (updated_at, id) keyset position."""
+def after(position_at: datetime | None, position_id: int) -> Q:
+    """Rows past a (updated_at, id) keyset position, written as one range on updated_at (what
+    an index on (updated_at, id) serves) minus the rows of that instant already exported."""
     if position_at is None:
         return Q()
-    return Q(**{f"{prefix}updated_at__gt": position_at}) | Q(
-        **{f"{prefix}updated_at": position_at, f"{prefix}id__gt": position_id}
-    )
+    return Q(updated_at__gte=position_at) & ~Q(updated_at=position_at, id__lte=position_id)
+
+
+def up_to(position_at: datetime, position_id: int) -> Q:
+    """Rows up to a (updated_at, id) keyset position, included."""
+    return Q(updated_at__lte=position_at) & ~Q(updated_at=position_at, id__gt=position_id)
 
 
 class UpdatedAtReader(Reader):
@@ -134,26 +140,47 @@ class UpdatedAtReader(Reader):
 
 
 class ParentUpdatedAtReader(Reader):
-    """Lines of a parent that changes: the parents past the watermark (as UpdatedAtReader),
-    then all their lines."""
+    """Lines of a parent that changes: a page of parents past the watermark (as
+    UpdatedAtReader), then, in one query, the lines of the parents in that page's keyset
+    range. The parent's columns (`order__created_at`...) come from the parent's page."""
 
     def pages(self) -> Iterator[list[Row]]:
         assert self.dataset.parent_queryset is not None
         parents = self.dataset.parent_queryset().filter(updated_at__lt=self.horizon)
         children = self.dataset.queryset()
-        lookup = self.dataset.parent_lookup
+        lookup = self.dataset.parent_lookup  # "order_id"
+        prefix = lookup.removesuffix("_id") + "__"  # "order__"
+        from_parent = {
+            index: column.source.removeprefix(prefix)
+            for index, column in enumerate(self.columns)
+            if isinstance(column.source, str) and column.source.startswith(prefix)
+        }
+        parent_fields = ["id", "updated_at", *dict.fromkeys(from_parent.values())]
+        width = len(self.columns)
+        # A line's row: its own values, then its parent's page row; picked in column order.
+        pick = itemgetter(
+            *(
+                width + parent_fields.index(from_parent[i]) if i in from_parent else i
+                for i in range(width)
+            )
+        )
+        lookup_index = next(i for i, c in enumerate(self.columns) if c.source == lookup)
+        own = [None if i in from_parent else c for i, c in enumerate(self.columns)]
         at, last = self.start.last_updated_at, self.start.last_id
         while True:
             query = parents.filter(after(at, last)).order_by("updated_at", "id")
-            page = list(query.values_list("id", "updated_at")[: self.size])
+            page = list(query.values_list(*parent_fields)[: self.size])
             if not page:
                 break
+            in_page = parents.filter(after(at, last), up_to(page[-1][1], page[-1][0]))
             at, last = page[-1][1], page[-1][0]
-            ids = [parent_id for parent_id, _ in page]
-            rows: list[Row] = []
-            for chunk in chunks(ids):
-                query = children.filter(**{f"{lookup}__in": chunk}).order_by(lookup, "id")
-                rows += select(query, self.columns)
+            by_id = {row[0]: row for row in page}
+            query = children.filter(**{f"{lookup}__in": in_page.values("id")})
+            rows = [
+                pick(row + by_id[row[lookup_index]])
+                for row in select(query.order_by(lookup, "id"), own)
+                if row[lookup_index] in by_id
+            ]
             self.position = Position(last_id=last, last_updated_at=at)
             if rows:
                 yield rows
