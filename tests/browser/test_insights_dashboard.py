@@ -162,8 +162,9 @@ def test_a_supervisor_cuts_a_measure_and_drills_down_from_a_bar_and_a_number(sho
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r"key=fedex"))
     assert listed(page) == orders_behind("on_time_rate", "carrier", "fedex")
-    page.get_by_role("link", name="Insights").first.click()
-    page.wait_for_url(re.compile(r"/console/insights/\?"))
+    # The breadcrumb leads back to the overview, over the same period.
+    page.locator("[data-back-overview]").click()
+    page.wait_for_url(re.compile(r"/console/insights/\?period=custom&start=2026-03-01"))
 
 
 def test_alert_pages_and_the_notify_confirmation(shop, chromium):
