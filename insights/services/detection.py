@@ -73,7 +73,7 @@ The baseline moments fall on the hour, so runs every 15 minutes share them.
 from __future__ import annotations
 
 import math
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
@@ -230,86 +230,101 @@ class _Tally:
 
     counts: list[int] = field(default_factory=list)
     volumes: list[int] = field(default_factory=list)
-    by_driver: list[Counter] = field(default_factory=list)
+    by_driver: list[dict[str, int]] = field(default_factory=list)
 
 
 def _subject_of(kind: str, cell: Cell) -> str:
     return cell[0] if kind == WAREHOUSE else cell[1]
 
 
-@dataclass
 class _Counts:
-    """A subject's counts at one moment."""
+    """A subject's counts at one moment: shipments in flight, delayed ones by kind, customers
+    who contacted us by the reason of their first contact."""
 
-    volume: int = 0
-    delays: Counter = field(default_factory=Counter)
-    reasons: Counter = field(default_factory=Counter)
-    delayed: int = 0
-    customers: int = 0
+    __slots__ = ("customers", "delayed", "delays", "reasons", "volume")
+
+    def __init__(self, volume: int = 0, delays=None, reasons=None) -> None:
+        self.volume = volume
+        self.delays: dict[str, int] = delays or {}
+        self.reasons: dict[str, int] = reasons or {}
+        self.delayed = sum(self.delays.values())
+        self.customers = sum(self.reasons.values())
 
 
-@dataclass
 class _Breakdown:
     """A subject's counts at one moment by subject of the other kind (a warehouse's by carrier,
-    a carrier's by warehouse), so that leaving some out costs a sum, not a new pass."""
+    a carrier's by warehouse), so that leaving some out costs a sum, not a new pass. Plain
+    dicts: detection builds thousands of these in a simulated month."""
 
-    volume: Counter = field(default_factory=Counter)
-    delays: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
-    # order -> its contacts in the window, oldest first: (reason, the other kind's subjects)
-    contacts: dict[int, list[tuple[str, frozenset[str]]]] = field(
-        default_factory=lambda: defaultdict(list)
-    )
+    __slots__ = ("contacts", "delays", "memo", "volume")
 
-    memo: dict[frozenset[str], _Counts] = field(default_factory=dict)
+    def __init__(self) -> None:
+        self.volume: dict[str, int] = {}
+        self.delays: dict[str, dict[str, int]] = {}
+        # order -> its contacts in the window, oldest first: (reason, the other kind's subjects)
+        self.contacts: dict[int, list[tuple[str, frozenset[str]]]] = {}
+        self.memo: dict[frozenset[str], _Counts] = {}
 
     def counts(self, excluded: frozenset[str] = frozenset()) -> _Counts:
-        if excluded not in self.memo:
-            self.memo[excluded] = self._count(excluded)
-        return self.memo[excluded]
+        counts = self.memo.get(excluded)
+        if counts is None:
+            counts = self.memo[excluded] = self._count(excluded)
+        return counts
 
     def _count(self, excluded: frozenset[str]) -> _Counts:
-        counts = _Counts()
-        counts.volume = sum(n for other, n in self.volume.items() if other not in excluded)
-        for other, delays in self.delays.items():
+        volume = sum(n for other, n in self.volume.items() if other not in excluded)
+        delays: dict[str, int] = {}
+        for other, by_kind in self.delays.items():
             if other not in excluded:
-                counts.delays.update(delays)
+                for kind, n in by_kind.items():
+                    delays[kind] = delays.get(kind, 0) + n
+        reasons: dict[str, int] = {}
         for entries in self.contacts.values():
             # A customer counts once, with the reason of their first contact that is about
             # the subject's remaining cells.
-            reason = next((r for r, others in entries if others - excluded), None)
-            if reason is not None:
-                counts.reasons[reason] += 1
-        counts.delayed, counts.customers = counts.delays.total(), counts.reasons.total()
-        return counts
+            for reason, others in entries:
+                if not excluded or others - excluded:
+                    reasons[reason] = reasons.get(reason, 0) + 1
+                    break
+        return _Counts(volume, delays, reasons)
 
 
 Breakdowns = dict[tuple[str, str], _Breakdown]
+_NO_COUNTS = _Counts()
 
 
 def _breakdowns(flight: FlightSample, contacts: list[Contact]) -> Breakdowns:
     """Every subject's breakdown at one moment, in one pass over its cells and contacts."""
-    breakdowns: Breakdowns = defaultdict(_Breakdown)
+    breakdowns: Breakdowns = {}
 
     def subjects(cell: Cell):
-        for kind in (WAREHOUSE, CARRIER):
-            code = _subject_of(kind, cell)
-            if code:
-                yield (kind, code), _subject_of(OTHER_KIND[kind], cell)
+        warehouse, carrier = cell
+        yield (WAREHOUSE, warehouse), carrier
+        if carrier:
+            yield (CARRIER, carrier), warehouse
+
+    def breakdown(subject) -> _Breakdown:
+        found = breakdowns.get(subject)
+        if found is None:
+            found = breakdowns[subject] = _Breakdown()
+        return found
 
     for cell, n in flight.in_flight.items():
         for subject, other in subjects(cell):
-            breakdowns[subject].volume[other] += n
+            volume = breakdown(subject).volume
+            volume[other] = volume.get(other, 0) + n
     for delay_kind, cells in flight.delayed.items():
         for cell, n in cells.items():
             for subject, other in subjects(cell):
-                breakdowns[subject].delays[other][delay_kind] += n
+                by_kind = breakdown(subject).delays.setdefault(other, {})
+                by_kind[delay_kind] = by_kind.get(delay_kind, 0) + n
     for contact in contacts:
-        others: dict[tuple[str, str], set[str]] = defaultdict(set)
+        others: dict[tuple[str, str], set[str]] = {}
         for cell in contact.cells:
             for subject, other in subjects(cell):
-                others[subject].add(other)
+                others.setdefault(subject, set()).add(other)
         for subject, codes in others.items():
-            breakdowns[subject].contacts[contact.order_id].append(
+            breakdown(subject).contacts.setdefault(contact.order_id, []).append(
                 (contact.reason, frozenset(codes))
             )
     return breakdowns
@@ -324,15 +339,22 @@ def _tally(
 ) -> _Tally:
     """The subject's counts now (moment 0) and at each baseline moment, leaving out the cells
     of `excluded` subjects of the other kind."""
-    tally = _Tally()
-    empty = _Breakdown()
-    is_contact = metric == AlertMetric.CONTACT_RATE
-    for moment in breakdowns:
-        counts = moment.get((kind, code), empty).counts(excluded)
-        tally.counts.append(counts.customers if is_contact else counts.delayed)
-        tally.volumes.append(counts.volume)
-        tally.by_driver.append(counts.reasons if is_contact else counts.delays)
-    return tally
+    subject = (kind, code)
+    all_counts = [
+        moment[subject].counts(excluded) if subject in moment else _NO_COUNTS
+        for moment in breakdowns
+    ]
+    if metric == AlertMetric.CONTACT_RATE:
+        return _Tally(
+            counts=[c.customers for c in all_counts],
+            volumes=[c.volume for c in all_counts],
+            by_driver=[c.reasons for c in all_counts],
+        )
+    return _Tally(
+        counts=[c.delayed for c in all_counts],
+        volumes=[c.volume for c in all_counts],
+        by_driver=[c.delays for c in all_counts],
+    )
 
 
 def _drivers(tally: _Tally, expected: float) -> list[dict]:
@@ -344,7 +366,10 @@ def _drivers(tally: _Tally, expected: float) -> list[dict]:
         baseline_by_driver.update(by_driver)
     baseline_total = baseline_by_driver.total()
     drivers = []
-    for reason in sorted(set(+now_by_driver) | set(+baseline_by_driver)):
+    reasons = {r for r, n in now_by_driver.items() if n} | {
+        r for r, n in baseline_by_driver.items() if n
+    }
+    for reason in sorted(reasons):
         count = now_by_driver.get(reason, 0)
         share = baseline_by_driver.get(reason, 0) / baseline_total if baseline_total else 0
         drivers.append(
@@ -361,8 +386,16 @@ def _drivers(tally: _Tally, expected: float) -> list[dict]:
 
 
 def _judge(
-    kind: str, code: str, metric: str, tally: _Tally, now: datetime, thresholds: Thresholds
+    kind: str,
+    code: str,
+    metric: str,
+    tally: _Tally,
+    now: datetime,
+    thresholds: Thresholds,
+    has_alert: bool = False,
 ) -> Reading:
+    """The reading's verdict; its drivers only where someone reads them (an alarm, or an open
+    alert that the reading keeps open)."""
     observed, volume = tally.counts[0], tally.volumes[0]
     baseline_counts, baseline_volumes = tally.counts[1:], tally.volumes[1:]
     baseline_count, baseline_volume = sum(baseline_counts), sum(baseline_volumes)
@@ -401,7 +434,7 @@ def _judge(
         baseline_days=baseline_days,
         dispersion=dispersion,
         p_value=p_value,
-        drivers=_drivers(tally, expected) if is_elevated or is_alarming else [],
+        drivers=_drivers(tally, expected) if is_alarming or (is_elevated and has_alert) else [],
         is_alarming=is_alarming,
         is_elevated=is_elevated,
     )
@@ -442,7 +475,13 @@ def detect(
     for metric in (AlertMetric.CONTACT_RATE.value, AlertMetric.DELAY_RATE.value):
         raw = {
             (kind, code): _judge(
-                kind, code, metric, _tally(kind, code, metric, breakdowns), now, thresholds
+                kind,
+                code,
+                metric,
+                _tally(kind, code, metric, breakdowns),
+                now,
+                thresholds,
+                has_alert=(kind, code) in alerted,
             )
             for kind, code in subjects
         }

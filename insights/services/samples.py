@@ -6,7 +6,11 @@ The moments are data, not SQL: one statement joins the shipments (or the contact
 small VALUES table of the moments, so asking about 15 moments costs one query and no more
 Python than asking about one. That is plain SQL (portable between PostgreSQL and SQLite, table
 and column names from the models), because the ORM cannot join with a list of values; every
-value is a bound parameter."""
+value is a bound parameter. The moments come in by CROSS JOIN after the rows they are paired
+with: SQLite keeps that join order (https://www.sqlite.org/optoverview.html#crossjoin), so a
+shipment or contact is filtered on its own columns once and only then paired with each moment,
+where it would otherwise pair every moment with every row first; PostgreSQL plans it as any
+join."""
 
 from __future__ import annotations
 
@@ -255,11 +259,12 @@ def contact_samples(
                    CASE WHEN {sc("shipped_at")} IS NOT NULL AND {sc("shipped_at")} <= {at}
                         THEN {sc("carrier")} ELSE '' END
             FROM {table_join}
-            JOIN moments m ON {at} > m.since AND {at} <= m.at
+            CROSS JOIN moments m
             JOIN {shipment} s ON {sc("order")} = {cc("order")}
             JOIN {warehouse} w ON w.{_column(Warehouse, "id")} = {sc("warehouse")}
             WHERE {cc("order")} IS NOT NULL AND {condition}
               AND {at} > {_moment()} AND {at} <= {_moment()}
+              AND {at} > m.since AND {at} <= m.at
         """
 
     opened_at = cc("opened_at")
