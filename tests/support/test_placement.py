@@ -24,6 +24,9 @@ from orders.models import (
 )
 from orders.services import adjust_stock
 from orders.services.payment_links import order_number_from_payment_token
+from returns import selectors as return_selectors
+from returns.models import StoreCreditEntry
+from returns.services import store_credit
 from support.models import AuthorityRule, Case, CaseEvent
 from support.services.placement import spread_discount
 from tests.factories import CustomerFactory, StockFactory, VariantFactory, WarehouseFactory
@@ -320,6 +323,69 @@ def test_declined_saved_method_shows_the_decline_and_leaves_no_active_order(
         event_type__in=["order.confirmed", "order.payment_requested", "order.cancelled"],
         payload__event__notify_customer=True,
     ).exists()
+
+
+def give_credit(customer: Customer, amount: str, currency: str = "USD") -> None:
+    store_credit.issue_credit(
+        customer=customer,
+        amount=amount,
+        currency=currency,
+        kind=StoreCreditEntry.Kind.GOODWILL,
+        reference=f"welcome-{currency}",
+        reason="welcome",
+        actor=Actor.system("test"),
+    )
+
+
+def test_store_credit_is_offered_with_its_balance_and_pays_the_whole_order(
+    client, agent, catalog, customer
+):
+    give_credit(customer, "100.00")
+    page = client.get(f"{NEW}?customer={customer.pk}").content.decode()
+    assert "Store credit (balance $100.00)" in page
+    assert 'name="payment" value="store_credit"' in page
+
+    response = client.post(NEW, form(customer, payment="store_credit"))
+
+    assert response.status_code == 302
+    order = Order.objects.get()
+    assert (order.status, order.total) == (Order.Status.CONFIRMED, Decimal("70.40"))
+    payment = Payment.objects.get(order=order)
+    assert (payment.gateway, payment.status, payment.amount_captured) == (
+        "store_credit",
+        Payment.Status.CAPTURED,
+        Decimal("70.40"),
+    )
+    assert return_selectors.balance(customer, "USD") == Decimal("29.60")
+    debit = StoreCreditEntry.objects.get(kind=StoreCreditEntry.Kind.PAYMENT)
+    assert (debit.amount, debit.order) == (Decimal("-70.40"), order)
+
+
+def test_store_credit_is_offered_only_with_a_balance_in_the_orders_currency(
+    client, agent, catalog, customer
+):
+    give_credit(customer, "100.00", currency="BRL")
+    page = client.get(f"{NEW}?customer={customer.pk}").content.decode()
+    assert 'value="store_credit"' not in page  # USD: nothing to spend
+    brl = form(customer, intent="", currency="BRL", line_sku=[], line_quantity=[])
+    assert "Store credit (balance R$" in client.post(NEW, brl).content.decode()
+
+
+def test_store_credit_short_of_the_total_is_a_form_error_and_places_nothing(
+    client, agent, catalog, customer
+):
+    give_credit(customer, "50.00")
+
+    response = client.post(NEW, form(customer, payment="store_credit"))
+
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert 'id="payment-error"' in page
+    assert "store credit (50.00 USD) does not cover the total of 70.40 USD" in page
+    assert 'name="payment" value="store_credit" checked' in page  # the rep's choice stays
+    nothing_created()
+    assert return_selectors.balance(customer, "USD") == Decimal("50.00")
+    assert not StoreCreditEntry.objects.filter(kind=StoreCreditEntry.Kind.PAYMENT).exists()
 
 
 def test_someone_elses_saved_method_cannot_be_charged(client, agent, catalog, customer):

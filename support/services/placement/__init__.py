@@ -1,8 +1,9 @@
 """Assisted order placement: a rep places an order on behalf of a customer.
 
 The rep never types a card number: the order is paid with one of the customer's saved payment
-methods (authorized at once), or waits in pending payment, its stock reserved, for the customer
-to pay through an emailed payment link. An optional discount is a price adjustment within the
+methods (authorized at once) or with their store credit (debited at once, when it covers the
+total), or waits in pending payment, its stock reserved, for the customer to pay through an
+emailed payment link. An optional discount is a price adjustment within the
 rep's authority (AuthorityRule, action price_adjustment, the order's currency); it is applied as
 line discounts spread in proportion to the lines, and recorded as OrderAdjustment rows. The live
 quote and the placed order are priced by the same function (orders.pricing.compute_totals) from
@@ -14,6 +15,7 @@ from support.services.placement.inputs import (
     EURO_COUNTRIES,
     MAX_QUANTITY,
     PAYMENT_LINK,
+    STORE_CREDIT,
     AssistedOrder,
     Discount,
     currency_for_country,
@@ -33,6 +35,7 @@ __all__ = [
     "EURO_COUNTRIES",
     "MAX_QUANTITY",
     "PAYMENT_LINK",
+    "STORE_CREDIT",
     "AssistedOrder",
     "Discount",
     "Quote",

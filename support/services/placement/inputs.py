@@ -9,6 +9,7 @@ from django.conf import settings
 from orders.services.placement import CustomerInput
 
 PAYMENT_LINK = "link"
+STORE_CREDIT = "store_credit"  # the customer's store credit (returns.gateway) pays it all
 DISCOUNT_AMOUNT = "amount"
 DISCOUNT_PERCENT = "percent"
 MAX_QUANTITY = 999
@@ -31,7 +32,8 @@ class Discount:
 class AssistedOrder:
     """What the rep entered. `customer_id` names an existing customer, else `new_customer` is
     created; `address_id` names one of the customer's saved addresses, else `new_address`;
-    `payment` is PAYMENT_LINK or the id of one of the customer's saved payment methods."""
+    `payment` is PAYMENT_LINK, STORE_CREDIT (an existing customer's credit in the order's
+    currency) or the id of one of the customer's saved payment methods."""
 
     lines: list[tuple[str, int]]
     currency: str

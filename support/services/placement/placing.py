@@ -1,6 +1,8 @@
 """Placing the assisted order: customer, address and payment resolved, the order placed, its
 discount recorded, and a payment link sent when the customer pays later."""
 
+from typing import NamedTuple
+
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -19,10 +21,19 @@ from orders.models import (
 from orders.services import events
 from orders.services.payment_links import send_payment_link
 from orders.services.placement import CustomerInput, OrderInput, PaymentInput, place_order
+from returns import selectors as return_selectors
+from returns.gateway import NAME as STORE_CREDIT_GATEWAY
+from returns.gateway import store_credit_token
 from support.models import Case
 from support.selectors.placement import skus_with_stock
 from support.services.case_links import record_action
-from support.services.placement.inputs import PAYMENT_LINK, AssistedOrder, Discount, field_error
+from support.services.placement.inputs import (
+    PAYMENT_LINK,
+    STORE_CREDIT,
+    AssistedOrder,
+    Discount,
+    field_error,
+)
 from support.services.placement.quoting import Quote, check_discount_authority, quote
 
 
@@ -89,10 +100,57 @@ def _shipping_address(data: AssistedOrder, customer: Customer | None) -> dict:
     return data.new_address
 
 
-def _payment(data: AssistedOrder, customer: Customer | None) -> SavedPaymentMethod | None:
-    """The saved method to charge, or None for a payment link."""
+class Paying(NamedTuple):
+    """What pays an assisted order: the payment to authorize at placement (None: a payment
+    link), its kind for the case record, and how the case summary names it."""
+
+    payment: PaymentInput | None
+    kind: str  # "link", "saved_method" or "store_credit"
+    label: str
+
+
+def _store_credit(customer: Customer | None, placed: Quote) -> Paying:
+    """The customer's store credit, which must cover the whole quoted total (the gateway
+    checks it again under the customer's lock, so a race still declines cleanly)."""
+    if customer is None:
+        raise ValidationFailed(
+            "Store credit needs an existing customer.",
+            code="unknown_payment_method",
+            errors=[
+                field_error(
+                    "payment", "unknown", _("Only an existing customer can pay with store credit.")
+                )
+            ],
+        )
+    available = return_selectors.balance(customer, placed.currency)
+    if available < placed.totals.total:
+        message = _(
+            "The customer's store credit (%(balance)s %(currency)s) does not cover the total "
+            "of %(total)s %(currency)s: choose another method or send a payment link."
+        ) % {
+            "balance": available,
+            "total": money.quantize(placed.totals.total, placed.currency),
+            "currency": placed.currency,
+        }
+        raise ValidationFailed(
+            message,
+            code="insufficient_store_credit",
+            errors=[field_error("payment", "insufficient_store_credit", message)],
+            extra={"balance": str(available)},
+        )
+    return Paying(
+        PaymentInput(gateway=STORE_CREDIT_GATEWAY, token=store_credit_token(customer)),
+        STORE_CREDIT,
+        _("store credit"),
+    )
+
+
+def _payment(data: AssistedOrder, customer: Customer | None, placed: Quote) -> Paying:
+    """A saved method of the customer's, their store credit, or a payment link."""
     if data.payment == PAYMENT_LINK:
-        return None
+        return Paying(None, PAYMENT_LINK, _("payment link sent"))
+    if data.payment == STORE_CREDIT:
+        return _store_credit(customer, placed)
     method = (
         SavedPaymentMethod.objects.filter(pk=data.payment, customer=customer).first()
         if customer and str(data.payment).isdigit()
@@ -110,7 +168,9 @@ def _payment(data: AssistedOrder, customer: Customer | None) -> SavedPaymentMeth
                 )
             ],
         )
-    return method
+    return Paying(
+        PaymentInput(gateway=method.gateway, token=method.token), "saved_method", method.label
+    )
 
 
 def _record_discount(
@@ -183,11 +243,11 @@ def place_assisted_order(
     Refusals change nothing: bad input raises ValidationFailed (field names of the console's
     form), a discount above the rep's authority PermissionDenied, too little stock
     ValidationFailed on the lines. A saved method that is declined raises PaymentFailed and
-    leaves no active order (placement cancels it). With a payment link the order waits in
-    pending payment and the customer is emailed the link."""
+    leaves no active order (placement cancels it). Store credit that does not cover the quoted
+    total is refused on the payment field before anything is placed. With a payment link the
+    order waits in pending payment and the customer is emailed the link."""
     customer, customer_input = _customer_and_input(data)
     address = _shipping_address(data, customer)
-    method = _payment(data, customer)
     rows = skus_with_stock([sku for sku, _ in data.lines])
     placed = quote(
         lines=data.lines,
@@ -196,6 +256,7 @@ def place_assisted_order(
         discount=data.discount,
         rows=rows,
     )
+    paying = _payment(data, customer, placed)
     if placed.discount:
         check_discount_authority(user=user, amount=placed.discount, currency=data.currency)
     order_input = OrderInput(
@@ -206,17 +267,17 @@ def place_assisted_order(
         shipping_method=data.shipping_method,
         shipping_price=placed.shipping_price,
         currency=data.currency,
-        payment=PaymentInput(gateway=method.gateway, token=method.token) if method else None,
+        payment=paying.payment,
         note=data.note,
     )
     try:
-        order = place_order(data=order_input, actor=actor, await_payment=method is None)
+        order = place_order(data=order_input, actor=actor, await_payment=paying.payment is None)
     except InsufficientStock as exc:
         raise _stock_errors(exc, data, rows) from exc
     with transaction.atomic():
         if placed.discount:
             _record_discount(order, placed, data.discount, actor)
-        link_sent = method is None and order.status == Order.Status.PENDING_PAYMENT
+        link_sent = paying.payment is None and order.status == Order.Status.PENDING_PAYMENT
         if link_sent:
             send_payment_link(order=order, actor=actor)
         record_action(
@@ -228,12 +289,12 @@ def place_assisted_order(
                 "number": order.number,
                 "total": money.quantize(order.total, order.currency),
                 "currency": order.currency,
-                "payment": _("payment link sent") if link_sent else method.label if method else "",
+                "payment": paying.label if link_sent or paying.payment else "",
             },
             order=order,
             data={
                 "order_number": order.number,
-                "payment": "link" if method is None else "saved_method",
+                "payment": paying.kind,
                 "discount": placed.discount,
             },
         )

@@ -13,11 +13,12 @@ from django_htmx.http import HttpResponseClientRedirect
 from oms.exceptions import DomainError, GatewayUnavailable, PaymentFailed, ValidationFailed
 from orders import money, shipping
 from orders.models import Order, OrderAdjustment
+from returns import selectors as return_selectors
 from support.access import actor_for, can, console_view
 from support.context import active_case
 from support.selectors import placement as selectors
 from support.services import placement as service
-from support.services.placement import PAYMENT_LINK
+from support.services.placement import PAYMENT_LINK, STORE_CREDIT
 from support.views.placement.form import (
     CURRENCIES,
     AssistedOrderForm,
@@ -33,6 +34,8 @@ DECLINES = {
     "insufficient_funds": gettext_lazy("The card has insufficient funds."),
     "expired_card": gettext_lazy("The card has expired."),
     "invalid_card": gettext_lazy("The saved card is not valid."),
+    # Placement checks the balance first; this is a debit racing another one.
+    "insufficient_store_credit": gettext_lazy("The store credit does not cover the total."),
 }
 
 
@@ -91,6 +94,13 @@ def _screen_context(
         line_errors.setdefault(index, []).append(message)
     quote_context = _quote_context(request, data)
     shares = {line.sku: line.discount for line in getattr(quote_context["quote"], "lines", [])}
+    payment_methods = list(customer.saved_payment_methods.all()) if customer else []
+    # The customer's store credit in the order's currency: offered when there is some.
+    store_credit = return_selectors.balance(customer, currency) if customer else None
+    choices = {str(method.pk) for method in payment_methods} | {PAYMENT_LINK}
+    if store_credit:
+        choices.add(STORE_CREDIT)
+    selected_payment = data.get("payment") or PAYMENT_LINK
     line_rows = [
         {
             "index": index,
@@ -111,9 +121,10 @@ def _screen_context(
         "show_errors": show_errors,
         "customer": customer,
         "addresses": list(customer.addresses.all()) if customer else [],
-        "payment_methods": list(customer.saved_payment_methods.all()) if customer else [],
+        "payment_methods": payment_methods,
+        "store_credit": store_credit,
         "selected_address": data.get("address") or "new",
-        "selected_payment": data.get("payment") or PAYMENT_LINK,
+        "selected_payment": selected_payment if selected_payment in choices else PAYMENT_LINK,
         "selected_shipping": data.get("shipping_method", ""),
         "lines": line_rows,
         "currency": currency,
