@@ -160,3 +160,18 @@ class AlertStore:
             for _ in range(per_day):
                 self.contact(shipments[index % len(shipments)], now - day * DAY - HOUR)
                 index += 1
+
+
+def carrier_in_trouble(customers: int = 8) -> tuple[AlertStore, list[Shipment]]:
+    """ups from EAST and from WEST: 40 parcels in flight each, one customer a day calling about
+    each in the baseline windows (expected now: 2), and `customers` calling about each in the
+    last hours: run_detection(now=NOW) raises one alert, on the carrier."""
+    store = AlertStore()
+    shipments = []
+    for warehouse in ("EAST", "WEST"):
+        parcels = store.parcels(40, warehouse=warehouse, scan_every=None)
+        store.baseline_contacts(parcels)
+        for shipment in parcels[:customers]:
+            store.contact(shipment, NOW - 2 * HOUR)
+        shipments += parcels
+    return store, shipments

@@ -13,24 +13,9 @@ from insights import tasks
 from insights.models import Alert
 from insights.services import run_detection
 from notifications.models import OutboxMessage
-from tests.insights.alert_builders import HOUR, NOW, AlertStore
+from tests.insights.alert_builders import HOUR, NOW, carrier_in_trouble
 
 CONTACT = Alert.Metric.CONTACT_RATE
-
-
-def store_in_trouble(customers: int = 8):
-    """ups from EAST and from WEST: 40 parcels in flight each, one customer a day calling about
-    each in the baseline windows (expected now: 2), and `customers` calling about each in the
-    last hours."""
-    store = AlertStore()
-    shipments = []
-    for warehouse in ("EAST", "WEST"):
-        parcels = store.parcels(40, warehouse=warehouse, scan_every=None)
-        store.baseline_contacts(parcels)
-        for shipment in parcels[:customers]:
-            store.contact(shipment, NOW - 2 * HOUR)
-        shipments += parcels
-    return store, shipments
 
 
 def alert_messages(event_type: str) -> list[OutboxMessage]:
@@ -39,7 +24,7 @@ def alert_messages(event_type: str) -> list[OutboxMessage]:
 
 @pytest.mark.django_db
 def test_a_rate_clearly_above_baseline_raises_one_alert_with_its_evidence_and_exposure():
-    store_in_trouble()
+    carrier_in_trouble()
 
     changed = run_detection(now=NOW)
 
@@ -64,7 +49,7 @@ def test_a_rate_clearly_above_baseline_raises_one_alert_with_its_evidence_and_ex
 
 @pytest.mark.django_db
 def test_the_warehouse_it_ships_from_is_not_alerted_as_well():
-    store_in_trouble()
+    carrier_in_trouble()
 
     run_detection(now=NOW)
 
@@ -73,7 +58,7 @@ def test_the_warehouse_it_ships_from_is_not_alerted_as_well():
 
 @pytest.mark.django_db
 def test_nothing_is_raised_on_an_ordinary_day():
-    store_in_trouble(customers=1)
+    carrier_in_trouble(customers=1)
 
     assert run_detection(now=NOW) == []
     assert not Alert.objects.exists()
@@ -82,7 +67,7 @@ def test_nothing_is_raised_on_an_ordinary_day():
 
 @pytest.mark.django_db
 def test_a_later_run_while_still_high_updates_the_same_alert():
-    store, shipments = store_in_trouble()
+    store, shipments = carrier_in_trouble()
     run_detection(now=NOW)
     for shipment in shipments[8:20]:
         store.contact(shipment, NOW + timedelta(minutes=10))
@@ -98,7 +83,7 @@ def test_a_later_run_while_still_high_updates_the_same_alert():
 
 @pytest.mark.django_db
 def test_running_twice_at_the_same_moment_changes_nothing_more():
-    store_in_trouble()
+    carrier_in_trouble()
     run_detection(now=NOW)
     before = Alert.objects.values().get()
 
@@ -110,7 +95,7 @@ def test_running_twice_at_the_same_moment_changes_nothing_more():
 
 @pytest.mark.django_db
 def test_an_alert_resolves_only_after_twelve_hours_back_to_normal():
-    store_in_trouble()
+    carrier_in_trouble()
     run_detection(now=NOW)
 
     run_detection(now=NOW + 6 * HOUR)  # the calls left the window: quiet, but not for long
@@ -130,7 +115,7 @@ def test_an_alert_resolves_only_after_twelve_hours_back_to_normal():
 
 @pytest.mark.django_db
 def test_trouble_again_after_resolution_raises_a_new_alert():
-    store, shipments = store_in_trouble()
+    store, shipments = carrier_in_trouble()
     run_detection(now=NOW)
     run_detection(now=NOW + 12 * HOUR)
     later = NOW + 24 * HOUR
@@ -148,7 +133,7 @@ def test_trouble_again_after_resolution_raises_a_new_alert():
 
 @pytest.mark.django_db
 def test_an_acknowledged_alert_keeps_its_status_while_updated():
-    store_in_trouble()
+    carrier_in_trouble()
     run_detection(now=NOW)
     Alert.objects.update(status=Alert.Status.ACKNOWLEDGED, acknowledged_at=NOW)
 
@@ -161,7 +146,7 @@ def test_an_acknowledged_alert_keeps_its_status_while_updated():
 
 @pytest.mark.django_db
 def test_a_run_reads_and_writes_a_bounded_number_of_queries(django_assert_max_num_queries):
-    store, _shipments = store_in_trouble()
+    store, _shipments = carrier_in_trouble()
     for carrier in ("fedex", "usps"):
         for warehouse in ("EAST", "WEST"):
             store.baseline_contacts(store.parcels(30, carrier=carrier, warehouse=warehouse))
@@ -187,7 +172,7 @@ def test_the_beat_task_runs_detection_every_15_minutes_and_is_safe_to_repeat():
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_runs_at_once_raise_one_alert():
-    store_in_trouble()
+    carrier_in_trouble()
     barrier = threading.Barrier(2, timeout=30)
     results: list = []
 

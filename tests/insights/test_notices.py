@@ -198,3 +198,20 @@ def test_two_supervisors_clicking_at_once_send_one_message_per_order():
     assert OrderEvent.objects.filter(type=OrderEvent.Type.NOTE).count() == 30
     alert.refresh_from_db()
     assert alert.notified_count == 30
+
+
+def test_the_customer_is_emailed_in_their_language_whatever_their_preferences(
+    store, supervisor, django_capture_on_commit_callbacks, mailoutbox
+):
+    from notifications.models import ContactPreference
+
+    ContactPreference.objects.create(email="ana@example.com", wants_non_essential=False)
+    (shipment,) = store.parcels(1, scan_every=None)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        notify_exposed_customers(alert=make_alert(), actor=supervisor, now=NOW)
+
+    (email,) = mailoutbox
+    assert email.to == ["ana@example.com"]
+    assert email.subject == f"Seu pedido {shipment.order.number} está atrasado"
+    assert "UPS" in email.body and shipment.tracking_number in email.body
