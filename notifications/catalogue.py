@@ -168,6 +168,26 @@ EVENTS: dict[str, EventSpec] = {
             live=False,
             resendable=False,
         ),
+        # Early warning (insights). The disruption notice is essential: a service message about
+        # the customer's own order in progress, telling them it will be late and why before
+        # they have to ask (as shipment.delayed does for one parcel), not marketing. Alerts
+        # are for staff and integrators: no customer hears of them.
+        EventSpec(
+            "order.disruption_notice",
+            "A supervisor told the customer that a disruption at the order's carrier or "
+            "warehouse will delay it (from an early-warning alert); once per order and alert.",
+            email=True,
+        ),
+        EventSpec(
+            "insights.alert_raised",
+            "Early warning: a warehouse's or carrier's contact or delay rate is clearly above "
+            "its own recent baseline; with the reasons driving it and the open orders and "
+            "shipments exposed. No customer email.",
+        ),
+        EventSpec(
+            "insights.alert_resolved",
+            "An early-warning alert's rate has been back near its baseline for 12 hours.",
+        ),
     ]
 }
 

@@ -96,6 +96,22 @@ def console_scenario() -> None:
     cases.resolve_case(case=case, resolution="Told them", send_survey=True, actor=ACTOR)
 
 
+def insights_scenario() -> None:
+    """The early warning's events: an alert raised on a carrier, its exposed customers told by
+    a supervisor, the alert resolved."""
+    from django.contrib.auth.models import User
+
+    from insights.services import notify_exposed_customers, run_detection
+    from oms.actors import Actor
+    from tests.insights.alert_builders import HOUR, NOW, carrier_in_trouble
+
+    carrier_in_trouble()
+    (alert,) = run_detection(now=NOW)
+    supervisor = Actor.for_user(User.objects.create_user("doc-supervisor"))
+    notify_exposed_customers(alert=alert, actor=supervisor, now=NOW)
+    run_detection(now=NOW + 12 * HOUR)
+
+
 def paths(value, prefix: str = "") -> set[str]:
     """Every key path in a payload ("order.number", "event.lines[].sku")."""
     if isinstance(value, dict):
@@ -150,6 +166,7 @@ def test_each_example_has_the_shape_of_a_payload_the_services_emit(stocked_varia
 
     console_scenario()
     returns_scenario()
+    insights_scenario()
 
     emitted: dict[str, list[set[str]]] = {}
     for message in OutboxMessage.objects.order_by("created_at"):

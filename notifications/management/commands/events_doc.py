@@ -99,6 +99,30 @@ def return_event(
     }
 
 
+ALERT = {
+    "id": 12,
+    "subject_kind": "carrier",
+    "subject_code": "correios",
+    "metric": "contact_rate",
+    "status": "open",
+    "raised_at": "2026-11-21T17:15:00Z",
+    "resolved_at": None,
+    "window_start": "2026-11-21T11:15:00Z",
+    "window_end": "2026-11-21T17:15:00Z",
+    "observed_count": 16,
+    "expected_count": "3.352",
+    "volume": 396,
+    "observed_rate": "4.040",
+    "baseline_rate": "0.846",
+    "drivers": [
+        {"reason": "wismo", "count": 13, "expected": 1.61, "excess": 11.39, "baseline_share": 0.48},
+        {"reason": "delay", "count": 2, "expected": 0.22, "excess": 1.78, "baseline_share": 0.065},
+    ],
+    "exposed_orders": 386,
+    "exposed_shipments": 396,
+}
+
+
 EXAMPLES: dict[str, dict] = {
     "order.created": order_event(
         "placed", actor="storefront", order={"status": "pending_payment"}, warehouses=[3]
@@ -542,6 +566,23 @@ EXAMPLES: dict[str, dict] = {
             "link_expires_at": "2026-12-02T21:47:13.204Z",
             "link_valid_days": 7,
         },
+    },
+    "order.disruption_notice": order_event(
+        "note",
+        actor="sam.supervisor",
+        reason="Customer told about a disruption at carrier CORREIOS (alert #12).",
+        order={"status": "shipped"},
+        kind="disruption_notice",
+        alert=12,
+        subject_kind="carrier",
+        subject_code="correios",
+        subject_name="CORREIOS",
+        metric="contact_rate",
+        shipments=[{**SHIPMENT, "status": "in_transit"}],
+    ),
+    "insights.alert_raised": {"alert": {**ALERT, "p_value": 2.1e-07, "ratio": 4.77}},
+    "insights.alert_resolved": {
+        "alert": {**ALERT, "status": "resolved", "resolved_at": "2026-11-22T21:30:00Z"}
     },
 }
 
