@@ -54,7 +54,30 @@ def chromium():
         pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        _patient(browser)
         try:
             yield browser
         finally:
             browser.close()
+
+
+# Playwright waits 30 s by default. Two cores running the suite in parallel (CI) with a server
+# and a browser per test can take longer than that to load a page; nothing here measures speed.
+WAIT_MS = 90_000
+
+
+def _patient(browser) -> None:
+    """Every page and context the tests open waits up to WAIT_MS."""
+    new_page, new_context = browser.new_page, browser.new_context
+
+    def patient_page(*args, **kwargs):
+        page = new_page(*args, **kwargs)
+        page.set_default_timeout(WAIT_MS)
+        return page
+
+    def patient_context(*args, **kwargs):
+        context = new_context(*args, **kwargs)
+        context.set_default_timeout(WAIT_MS)
+        return context
+
+    browser.new_page, browser.new_context = patient_page, patient_context
