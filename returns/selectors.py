@@ -1,5 +1,6 @@
 """Reads of the returns app that the console, the API and services share."""
 
+from datetime import datetime
 from decimal import Decimal
 
 from django.db.models import Prefetch, Q, QuerySet, Sum
@@ -10,7 +11,13 @@ from oms.exceptions import NotFound
 from orders import money
 from orders import selectors as order_selectors
 from orders.models import Customer, Order
-from returns.models import ReturnEvent, ReturnLine, ReturnRequest, StoreCreditEntry
+from returns.models import (
+    ReturnEvent,
+    ReturnLine,
+    ReturnRefund,
+    ReturnRequest,
+    StoreCreditEntry,
+)
 
 
 def balance(customer: Customer | int, currency: str) -> Decimal:
@@ -64,12 +71,13 @@ def _detail_queryset() -> QuerySet[ReturnRequest]:
             ).prefetch_related("photos"),
         ),
         Prefetch("events", queryset=ReturnEvent.objects.order_by("created_at", "id")),
+        Prefetch("refunds", queryset=ReturnRefund.objects.order_by("created_at", "id")),
     )
 
 
 def get_return(rma: str) -> ReturnRequest:
-    """One return by its RMA, with its lines, photos and timeline, in a fixed number of
-    queries. Raises NotFound."""
+    """One return by its RMA, with its lines, photos, timeline and the money it moved, in a
+    fixed number of queries. Raises NotFound."""
     try:
         return _detail_queryset().get(rma=_normalize_code(rma))
     except ReturnRequest.DoesNotExist:
@@ -120,11 +128,30 @@ def list_returns(
     warehouse_code: str | None = None,
     via: str | None = None,
     query: str | None = None,
+    order_number: str | None = None,
+    email: str | None = None,
+    created_after: datetime | None = None,
+    created_before: datetime | None = None,
 ) -> QuerySet[ReturnRequest]:
     """The returns queue, newest first (by id, so it pages with a cursor). Every filter is
     served by an index (see ReturnRequest.Meta); `query` matches an RMA, a return tracking
-    number, an order number or the customer's email exactly (see _search)."""
-    queryset = ReturnRequest.objects.select_related("order", "customer", "warehouse")
+    number, an order number or the customer's email exactly (see _search); `order_number`
+    and `email` (any case) narrow to one order or one customer; `created_after` is
+    inclusive, `created_before` exclusive."""
+    queryset = ReturnRequest.objects.select_related(
+        "order", "customer", "warehouse", "exchange_order"
+    )
+    if order_number and order_number.strip():
+        queryset = queryset.filter(order__number=order_number.strip())
+    if email and email.strip():
+        customers = Customer.objects.annotate(email_lower=Lower("email")).filter(
+            email_lower=email.strip().lower()  # the unique index's expression
+        )
+        queryset = queryset.filter(customer__in=customers.values("pk"))
+    if created_after:
+        queryset = queryset.filter(created_at__gte=created_after)
+    if created_before:
+        queryset = queryset.filter(created_at__lt=created_before)
     if status:
         queryset = queryset.filter(status=status)
     if resolution:

@@ -76,10 +76,6 @@ def disposition_field(**kwargs) -> EnumField:
     return EnumField(Disposition, enum_name="ReturnDispositionEnum", **kwargs)
 
 
-# Statuses in which the customer's parcel is expected or on its way: the label is useful.
-LABEL_STATUSES = frozenset({ReturnStatus.APPROVED, ReturnStatus.IN_TRANSIT})
-
-
 @extend_schema_field({"type": "string", "format": "decimal", "example": "30.95"})
 class MoneyField(serializers.Field):
     """A Decimal amount written with its currency's decimals ("30.95" USD, "3095" JPY).
@@ -105,14 +101,9 @@ class ActorOutput(serializers.Serializer):
     label = serializers.CharField(source="actor_label")
 
 
-def has_label(return_request: ReturnRequest) -> bool:
-    """The portal's rule (returns.portal.views.status): a label while the parcel is expected."""
-    return return_request.status in LABEL_STATUSES and not return_request.is_keep_it
-
-
 def label_url(return_request: ReturnRequest, request) -> str | None:
     """Where the API client downloads the return label, while the parcel is expected."""
-    if not has_label(return_request):
+    if not return_request.has_label:
         return None
     path = reverse("api-return-label", kwargs={"rma": return_request.rma})
     return request.build_absolute_uri(path) if request is not None else path

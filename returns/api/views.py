@@ -7,11 +7,8 @@ with returns:read reads every return; every write names the client that made it.
 
 import hashlib
 import json
-from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import QuerySet
-from django.db.models.functions import Lower
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
@@ -22,10 +19,10 @@ from rest_framework.views import APIView
 
 from oms.actors import Actor
 from oms.api.idempotency import HEADER, idempotent
-from oms.exceptions import Conflict, DomainError, ValidationFailed
+from oms.exceptions import Conflict, ValidationFailed
 from oms.models import Scope
 from orders import selectors as order_selectors
-from orders.models import Customer, TrackingEvent
+from orders.models import TrackingEvent
 from orders.money import DECIMAL_PLACES, MAX_DIGITS
 from returns import labels, policy, selectors
 from returns.api import inputs
@@ -35,9 +32,8 @@ from returns.api.serializers import (
     OrderDecisionOutput,
     ReturnDetailOutput,
     ReturnSummaryOutput,
-    has_label,
 )
-from returns.models import RequestedVia, Resolution, ReturnRequest, ReturnStatus
+from returns.models import RequestedVia, Resolution, ReturnStatus
 from returns.services import receiving, refunds, requests, transitions
 
 REFUSED = {**ERRORS, 422: PROBLEM}
@@ -94,26 +90,6 @@ REFUSAL_EXAMPLE = OpenApiExample(
 )
 
 
-# Members of an RFC 9457 problem that a domain error's `extra` must not overwrite.
-PROBLEM_MEMBERS = frozenset({"type", "title", "status", "code", "detail", "errors", "instance"})
-
-
-class ReturnsApiMixin:
-    """What every returns API view shares: a refused transition carries the return's status
-    in `extra["status"]`, which in a problem body is the HTTP status; it is answered as
-    `current_status` (the order API's name for it)."""
-
-    def handle_exception(self, exc):
-        if isinstance(exc, DomainError) and PROBLEM_MEMBERS & exc.extra.keys():
-            exc.extra = {
-                ("current_status" if key == "status" else f"{key}_value")
-                if key in PROBLEM_MEMBERS
-                else key: value
-                for key, value in exc.extra.items()
-            }
-        return super().handle_exception(exc)
-
-
 def actor_for(request) -> Actor:
     return Actor.for_api_client(request.auth)
 
@@ -132,35 +108,6 @@ def return_detail_response(request, rma: str, status_code: int = 200) -> Respons
     )
 
 
-def filtered_returns(
-    *,
-    status: str | None = None,
-    resolution: str | None = None,
-    warehouse: str | None = None,
-    order: str | None = None,
-    email: str | None = None,
-    created_after: datetime | None = None,
-    created_before: datetime | None = None,
-) -> QuerySet[ReturnRequest]:
-    """The returns queue (returns.selectors.list_returns) narrowed by the API's own filters;
-    each is served by an index (order, customer, created_at)."""
-    queryset = selectors.list_returns(
-        status=status, resolution=resolution, warehouse_code=warehouse
-    ).select_related("exchange_order")
-    if order:
-        queryset = queryset.filter(order__number=order.strip())
-    if email:
-        customers = Customer.objects.annotate(email_lower=Lower("email")).filter(
-            email_lower=email.strip().lower()
-        )
-        queryset = queryset.filter(customer__in=customers.values("pk"))
-    if created_after:
-        queryset = queryset.filter(created_at__gte=created_after)
-    if created_before:
-        queryset = queryset.filter(created_at__lt=created_before)
-    return queryset
-
-
 def refused(
     exc: ValidationFailed, *, lines: list[dict], id_field: str = "order_line_id"
 ) -> ReturnNotAcceptable:
@@ -169,7 +116,7 @@ def refused(
     return ReturnNotAcceptable(exc.message, code=exc.code, errors=errors, extra=exc.extra)
 
 
-class ReturnListCreateApi(ReturnsApiMixin, GenericAPIView):
+class ReturnListCreateApi(GenericAPIView):
     required_scopes = {"GET": [Scope.RETURNS_READ], "POST": [Scope.RETURNS_WRITE]}
 
     class ReturnFilterInput(serializers.Serializer):
@@ -201,7 +148,17 @@ class ReturnListCreateApi(ReturnsApiMixin, GenericAPIView):
     def get(self, request):
         filters = self.ReturnFilterInput(data=request.query_params)
         filters.is_valid(raise_exception=True)
-        page = self.paginate_queryset(filtered_returns(**filters.validated_data))
+        values = filters.validated_data
+        queryset = selectors.list_returns(
+            status=values.get("status"),
+            resolution=values.get("resolution"),
+            warehouse_code=values.get("warehouse"),
+            order_number=values.get("order"),
+            email=values.get("email"),
+            created_after=values.get("created_after"),
+            created_before=values.get("created_before"),
+        )
+        page = self.paginate_queryset(queryset)
         return self.get_paginated_response(ReturnSummaryOutput(page, many=True).data)
 
     @extend_schema(
@@ -248,7 +205,7 @@ class ReturnListCreateApi(ReturnsApiMixin, GenericAPIView):
         return return_detail_response(request, return_request.rma, status.HTTP_201_CREATED)
 
 
-class ReturnEstimateApi(ReturnsApiMixin, APIView):
+class ReturnEstimateApi(APIView):
     required_scopes = {"POST": [Scope.RETURNS_READ]}
 
     @extend_schema(
@@ -279,7 +236,7 @@ class ReturnEstimateApi(ReturnsApiMixin, APIView):
         return Response(output)
 
 
-class OrderReturnEligibilityApi(ReturnsApiMixin, APIView):
+class OrderReturnEligibilityApi(APIView):
     required_scopes = {"GET": [Scope.RETURNS_READ]}
 
     @extend_schema(
@@ -299,7 +256,7 @@ class OrderReturnEligibilityApi(ReturnsApiMixin, APIView):
         return Response(OrderDecisionOutput(decision, context=context).data)
 
 
-class ReturnDetailApi(ReturnsApiMixin, APIView):
+class ReturnDetailApi(APIView):
     required_scopes = {"GET": [Scope.RETURNS_READ]}
 
     @extend_schema(
@@ -324,7 +281,7 @@ class PdfRenderer(renderers.BaseRenderer):
         return json.dumps(data).encode()
 
 
-class ReturnLabelApi(ReturnsApiMixin, APIView):
+class ReturnLabelApi(APIView):
     required_scopes = {"GET": [Scope.RETURNS_READ]}
     renderer_classes = [renderers.JSONRenderer, PdfRenderer]
 
@@ -346,7 +303,7 @@ class ReturnLabelApi(ReturnsApiMixin, APIView):
     )
     def get(self, request, rma: str):
         return_request = selectors.get_return(rma)
-        if not has_label(return_request):
+        if not return_request.has_label:
             raise Conflict(
                 f"Return {return_request.rma} is {return_request.status}: it has no label "
                 "(labels exist while the parcel is expected, never for a keep-it return).",
@@ -359,7 +316,7 @@ class ReturnLabelApi(ReturnsApiMixin, APIView):
         return response
 
 
-class ReturnApproveApi(ReturnsApiMixin, APIView):
+class ReturnApproveApi(APIView):
     required_scopes = {"POST": [Scope.RETURNS_WRITE]}
 
     @extend_schema(
@@ -379,7 +336,7 @@ class ReturnApproveApi(ReturnsApiMixin, APIView):
         return return_detail_response(request, rma)
 
 
-class ReturnRejectApi(ReturnsApiMixin, APIView):
+class ReturnRejectApi(APIView):
     required_scopes = {"POST": [Scope.RETURNS_WRITE]}
 
     @extend_schema(
@@ -398,7 +355,7 @@ class ReturnRejectApi(ReturnsApiMixin, APIView):
         return return_detail_response(request, rma)
 
 
-class ReturnCancelApi(ReturnsApiMixin, APIView):
+class ReturnCancelApi(APIView):
     required_scopes = {"POST": [Scope.RETURNS_WRITE]}
 
     @extend_schema(
@@ -417,7 +374,7 @@ class ReturnCancelApi(ReturnsApiMixin, APIView):
         return return_detail_response(request, rma)
 
 
-class ReturnReceiveApi(ReturnsApiMixin, APIView):
+class ReturnReceiveApi(APIView):
     required_scopes = {"POST": [Scope.RETURNS_RECEIVE]}
 
     class ReturnReceiveInput(serializers.Serializer):
@@ -464,7 +421,7 @@ class ReturnReceiveApi(ReturnsApiMixin, APIView):
         return return_detail_response(request, rma)
 
 
-class ReturnInspectApi(ReturnsApiMixin, APIView):
+class ReturnInspectApi(APIView):
     required_scopes = {"POST": [Scope.RETURNS_RECEIVE]}
 
     class ReturnInspectInput(serializers.Serializer):
@@ -505,7 +462,7 @@ class ReturnInspectApi(ReturnsApiMixin, APIView):
         return return_detail_response(request, rma)
 
 
-class ReturnRefundApi(ReturnsApiMixin, APIView):
+class ReturnRefundApi(APIView):
     required_scopes = {"POST": [Scope.RETURNS_WRITE]}
 
     class ReturnRefundInput(serializers.Serializer):
@@ -573,7 +530,7 @@ class ReturnRefundApi(ReturnsApiMixin, APIView):
         return return_detail_response(request, rma)
 
 
-class ReturnTrackingEventCreateApi(ReturnsApiMixin, APIView):
+class ReturnTrackingEventCreateApi(APIView):
     """Carrier scans of return parcels, in the shape of /tracking-events/. The first scan puts
     the return in transit (and, if the policy says so, releases the refund)."""
 

@@ -47,6 +47,8 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 OPEN_STATUSES = frozenset({R.REQUESTED, R.APPROVED, R.IN_TRANSIT, R.RECEIVED, R.INSPECTED})
 # The customer may cancel until the parcel is on its way.
 CANCELLABLE_STATUSES = frozenset({R.REQUESTED, R.APPROVED})
+# The parcel is expected or on its way: the return label is of use.
+LABEL_STATUSES = frozenset({R.APPROVED, R.IN_TRANSIT})
 
 
 class RequestedVia(models.TextChoices):
@@ -182,6 +184,13 @@ class ReturnRequest(ActorFields):
     @property
     def is_cancellable(self) -> bool:
         return self.status in CANCELLABLE_STATUSES
+
+    @property
+    def has_label(self) -> bool:
+        """A printable return label exists while the parcel is expected or on its way, and
+        never for a "keep it" return (nothing is sent back). The portal and the API both ask
+        this."""
+        return self.status in LABEL_STATUSES and not self.is_keep_it
 
 
 class ItemCondition(models.TextChoices):

@@ -194,3 +194,19 @@ def test_label_words_are_in_the_orders_language(return_request):
     text = shown_text(render_label_pdf(return_request))
 
     assert f"Pedido {return_request.order.number}" in text
+
+
+@pytest.mark.parametrize(
+    ("status", "is_keep_it", "has_label"),
+    [
+        ("requested", False, False),
+        ("approved", False, True),
+        ("in_transit", False, True),
+        ("received", False, False),
+        ("refunded", False, False),
+        ("cancelled", False, False),
+        ("approved", True, False),  # "keep it": nothing is sent back
+    ],
+)
+def test_a_return_has_a_label_only_while_its_parcel_is_expected(status, is_keep_it, has_label):
+    assert ReturnRequest(status=status, is_keep_it=is_keep_it).has_label is has_label

@@ -2,12 +2,14 @@
 number, per order and customer, the filtered queue (newest first, a bounded number of queries),
 the timeline and the lock."""
 
+from datetime import UTC, datetime
+
 import pytest
 from django.utils import timezone
 
 from oms.exceptions import NotFound
 from returns import selectors
-from returns.models import RequestedVia, Resolution
+from returns.models import RequestedVia, Resolution, ReturnRequest
 from returns.services import receiving
 from tests.factories import WarehouseFactory
 from tests.returns.lifecycle_builders import (
@@ -52,10 +54,14 @@ def test_get_return_loads_everything_its_page_shows_in_a_fixed_number_of_queries
 
     with django_assert_max_num_queries(5):
         found = selectors.get_return(approved.rma)
+    with django_assert_max_num_queries(0):  # everything below was loaded with it
         lines = [(line.order_line.sku, list(line.photos.all())) for line in found.lines.all()]
         events = [event.type for event in found.events.all()]
+        refunds = list(found.refunds.all())
         header = (found.order.number, found.customer.email, found.warehouse.code)
+        exchange = found.exchange_order
 
+    assert (refunds, exchange) == ([], None)
     assert lines == [("CAP", [])]
     assert events == ["requested", "approved", "label_created"]
     assert header[2] == "EAST"
@@ -89,6 +95,21 @@ def test_the_queue_filters_by_status_resolution_warehouse_and_channel(three_retu
     assert list(selectors.list_returns(warehouse_code="west")) == [elsewhere]
     assert list(selectors.list_returns(via="console")) == [in_review]
     assert list(selectors.list_returns(status="approved", warehouse_code="EAST")) == [approved]
+
+
+def test_the_queue_narrows_to_an_order_a_customer_and_a_creation_period(three_returns):
+    in_review, approved, elsewhere = three_returns
+    ReturnRequest.objects.filter(pk=in_review.pk).update(
+        created_at=datetime(2026, 1, 10, tzinfo=UTC)
+    )
+    start = datetime(2026, 1, 11, tzinfo=UTC)
+
+    assert list(selectors.list_returns(order_number=f" {elsewhere.order.number} ")) == [elsewhere]
+    assert list(selectors.list_returns(email="ANA@example.com")) == [approved, in_review]
+    assert list(selectors.list_returns(email="bo@example.com", status="approved")) == [elsewhere]
+    assert list(selectors.list_returns(created_after=start)) == [elsewhere, approved]
+    assert list(selectors.list_returns(created_before=start)) == [in_review]
+    assert list(selectors.list_returns(order_number="0", email="nobody@example.com")) == []
 
 
 def test_the_queue_search_matches_rma_tracking_number_order_number_and_email(three_returns):

@@ -24,7 +24,6 @@ from returns.services import transitions
 
 S = ReturnStatus
 # Statuses whose parcel is still to be sent or on its way: the label is useful.
-LABEL_STATUSES = frozenset({S.APPROVED, S.IN_TRANSIT})
 ENDED_WITHOUT_RESOLUTION = frozenset({S.REJECTED, S.CANCELLED, S.EXPIRED})
 STEP_OF_STATUS = {
     S.REQUESTED: 0,
@@ -44,10 +43,6 @@ RESOLVED_LABEL = {
 }
 # What the customer sees of the timeline: staff notes stay in the console.
 CUSTOMER_EVENTS = [t for t in ReturnEvent.Type.values if t != ReturnEvent.Type.NOTE]
-
-
-def has_label(return_request: ReturnRequest) -> bool:
-    return return_request.status in LABEL_STATUSES and not return_request.is_keep_it
 
 
 def _journey(return_request: ReturnRequest) -> dict:
@@ -98,7 +93,7 @@ def _return_context(request: HttpRequest, rma: str) -> dict:
         "lines": list(return_request.lines.all()),
         "events": list(reversed(events)),
         "journey": _journey(return_request),
-        "has_label": has_label(return_request),
+        "has_label": return_request.has_label,
         "acknowledged_at": acknowledged.created_at if acknowledged else None,
         "exchange_tracking_url": (
             links.tracking_url(exchange_order.number) if exchange_order else None
@@ -125,7 +120,7 @@ def return_fragment(request: HttpRequest, rma: str) -> HttpResponse:
 def label(request: HttpRequest, rma: str) -> HttpResponse:
     """The printable return label (PDF), while the parcel is still to be sent."""
     return_request = access.return_for(request, rma)
-    if not has_label(return_request):
+    if not return_request.has_label:
         raise Http404("Not found")
     response = HttpResponse(labels.render_label_pdf(return_request), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{return_request.rma}.pdf"'
