@@ -133,6 +133,8 @@ class Case(models.Model):
             ),
             models.Index(fields=["customer", "-opened_at"], name="case_customer_idx"),
             models.Index(fields=["order", "opened_at"], name="case_order_idx"),
+            # Insights: contacts opened in a period.
+            models.Index(fields=["opened_at"], name="case_opened_idx"),
             models.Index(fields=["reason", "opened_at"], name="case_reason_idx"),
         ]
 
@@ -170,7 +172,13 @@ class CaseEvent(ActorFields):
         verbose_name = _("case event")
         verbose_name_plural = _("case events")
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["case", "created_at"], name="caseevent_case_idx")]
+        indexes = [
+            models.Index(fields=["case", "created_at"], name="caseevent_case_idx"),
+            # Insights: further contacts logged in a period.
+            models.Index(
+                fields=["created_at"], condition=Q(type="contact"), name="caseevent_contact_idx"
+            ),
+        ]
 
 
 class AuthorityRule(models.Model):

@@ -61,7 +61,11 @@ class OrderAdjustment(ActorFields):
                 condition=Q(kind__in=AdjustmentKind.values), name="orderadjustment_kind_valid"
             ),
         ]
-        indexes = [models.Index(fields=["order", "kind"], name="orderadjustment_order_idx")]
+        indexes = [
+            models.Index(fields=["order", "kind"], name="orderadjustment_order_idx"),
+            # Insights: cost to serve over a period.
+            models.Index(fields=["created_at"], name="orderadjustment_created_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.amount} on {self.order_id}"

@@ -115,6 +115,9 @@ class Shipment(models.Model):
         indexes = [
             models.Index(fields=["tracking_number"], name="shipment_tracking_idx"),
             models.Index(fields=["status", "carrier"], name="shipment_status_carrier_idx"),
+            # Insights: shipped, in flight and delivered in a period.
+            models.Index(fields=["shipped_at"], name="shipment_shipped_idx"),
+            models.Index(fields=["delivered_at"], name="shipment_delivered_idx"),
             # The delay watch reads only parcels with the carrier and not yet flagged: a small,
             # moving set, whatever the size of the shipment history.
             models.Index(
