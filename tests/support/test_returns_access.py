@@ -3,13 +3,17 @@ supervisors (and admins) review; agents and supervisors create, cancel, release 
 supervisors and the warehouse receive and inspect; the warehouse login does nothing else. Every
 refusal is a 403 that changes nothing. Photos are served only to console users."""
 
+import re
+from pathlib import Path
+
 import pytest
 from django.contrib.auth import authenticate
 from django.contrib.auth.models import Group, User
 from django.urls import reverse
 
+from orders.demo.setup import DEMO_USERS, ensure_demo_users
 from returns.models import ReturnPhoto, ReturnRequest
-from support.management.commands.seed_demo import ensure_console_demo_users
+from support.management.commands.seed_demo import CONSOLE_DEMO_USERS, ensure_console_demo_users
 from support.views.returns import urlpatterns
 from tests.returns.lifecycle_builders import (
     delivered_order,
@@ -112,6 +116,20 @@ def test_the_demo_has_a_warehouse_login_without_admin_access(settings):
     assert user is not None and not user.is_staff and not user.is_superuser
     assert list(user.groups.values_list("name", flat=True)) == ["warehouse"]
     assert user.has_perm("support.receive_returns") and not user.has_perm("support.act_on_orders")
+
+
+def test_the_readme_lists_every_demo_login_and_each_signs_in(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    ensure_demo_users()
+    ensure_console_demo_users()
+    readme = (Path(settings.BASE_DIR) / "README.md").read_text(encoding="utf-8")
+    table = readme.split("### Demo logins", 1)[1].split("\n\n", 2)[1]
+    listed = dict(re.findall(r"^\| `([^`]+)` \| `([^`]+)` \|", table, flags=re.M))
+
+    seeded = {user: password for user, password, *_rest in DEMO_USERS + CONSOLE_DEMO_USERS}
+    assert listed == seeded
+    for username, password in listed.items():
+        assert authenticate(username=username, password=password) is not None, username
 
 
 def test_a_photo_is_streamed_to_console_users_only_after_the_check(client, waiting):
