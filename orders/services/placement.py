@@ -50,6 +50,20 @@ class CustomerInput:
     locale: str = "en"
     country: str = "US"
 
+    @classmethod
+    def of_order(cls, order: Order) -> "CustomerInput":
+        """The customer of `order`, for an order that follows it (a replacement, an exchange):
+        their email and language, and the name and country the parcel went to when the
+        customer record lacks them."""
+        address = order.shipping_address
+        return cls(
+            email=order.customer.email,
+            name=order.customer.name or address.get("name", ""),
+            phone=order.phone,
+            locale=order.locale,
+            country=address.get("country", "US"),
+        )
+
 
 @dataclass(frozen=True)
 class PaymentInput:

@@ -148,19 +148,11 @@ def place_replacement_order(
             extra={"current_status": order.status},
         )
     plan = plan_replacement(order=order, lines=lines, reason=reason, note=note)
-    customer = order.customer
-    address = order.shipping_address
     replacement = place_order(
         data=OrderInput(
             channel=Order.Channel.REPLACEMENT,
-            customer=CustomerInput(
-                email=customer.email,
-                name=customer.name or address.get("name", ""),
-                phone=order.phone,
-                locale=order.locale,
-                country=address.get("country", "US"),
-            ),
-            shipping_address=address,
+            customer=CustomerInput.of_order(order),
+            shipping_address=order.shipping_address,
             billing_address=order.billing_address,
             shipping_method=order.shipping_method,
             shipping_price=Decimal(0),

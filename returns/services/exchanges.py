@@ -151,19 +151,11 @@ def _place(
     ]
     credit = returned_value(return_request, lines) if apply_credit else Decimal(0)
     discounts = _discounts(prices, credit, order.currency)
-    customer = order.customer
-    address = order.shipping_address
     exchange = place_order(
         data=OrderInput(
             channel=Order.Channel.EXCHANGE,
-            customer=CustomerInput(
-                email=customer.email,
-                name=customer.name or address.get("name", ""),
-                phone=order.phone,
-                locale=order.locale,
-                country=address.get("country", "US"),
-            ),
-            shipping_address=address,
+            customer=CustomerInput.of_order(order),
+            shipping_address=order.shipping_address,
             billing_address=order.billing_address,
             shipping_method=order.shipping_method,
             shipping_price=Decimal(0),

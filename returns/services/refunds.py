@@ -401,7 +401,9 @@ def _totals(return_request: ReturnRequest) -> dict[str, Decimal]:
     }
 
 
-def _amount(value, currency: str) -> Decimal:
+def validate_refund_amount(value, currency: str) -> Decimal:
+    """A refund amount as given (text or number): above zero, with the currency's decimals at
+    most, quantized; else ValidationFailed on the field `amount`."""
     try:
         amount = Decimal(str(value))
     except (InvalidOperation, ValueError):
@@ -447,7 +449,7 @@ def refund_return_amount(
             code="invalid_refund",
             errors=[{"field": "idempotency_reference", "code": "invalid", "message": message}],
         )
-    value = _amount(amount, return_request.currency)
+    value = validate_refund_amount(amount, return_request.currency)
     order, return_request = _lock(return_request)
     reference = f"return:{return_request.rma}:staff:{idempotency_reference}"
     existing = ReturnRefund.objects.filter(reference=reference).first()

@@ -562,6 +562,26 @@ def test_a_final_sale_item_is_withdrawn_through_the_button_not_the_form(client, 
     assert f'name="quantity_{line(order, "TEE-S").pk}"' in withdraw
 
 
+def test_an_order_with_nothing_returnable_lists_its_lines_with_the_reason_why(client, policy):
+    tee_sizes()["S"].__class__.objects.filter(sku="TEE-S").update(is_final_sale=True)
+    final_sale = delivered(lines=(("TEE-S", 1),))
+    withdrawable = delivered(email="bia@example.com", country="BR", lines=(("TEE-S", 1),))
+
+    pages = {}
+    for order in (final_sale, withdrawable):
+        open_order(client, order)
+        pages[order.shipping_address["country"]] = client.get(
+            f"/returns/o/{order.number}/"
+        ).content.decode()
+
+    assert 'class="rp-chip rp-chip--final_sale"' in pages["US"]
+    assert "Final sale items cannot be returned." in pages["US"]
+    assert "Nothing in this order can be returned right now." in pages["US"]
+    # The statutory withdrawal still takes it back: the line says so, and it is not "nothing".
+    assert 'class="rp-chip rp-chip--withdrawal_only"' in pages["BR"]
+    assert "Nothing in this order can be returned right now." not in pages["BR"]
+
+
 # --- the whole way through --------------------------------------------------------------------
 
 

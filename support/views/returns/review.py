@@ -6,7 +6,7 @@ with the reason and changes nothing."""
 import uuid
 from collections.abc import Callable
 from dataclasses import replace
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django import forms
 from django.db import transaction
@@ -15,8 +15,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from oms.exceptions import DomainError, PermissionDenied, ValidationFailed
-from orders import money
+from oms.exceptions import DomainError, PermissionDenied
 from orders import selectors as order_selectors
 from orders.models import Order
 from returns.models import ReturnRefund, ReturnRequest
@@ -257,27 +256,6 @@ def authority_text(decision: AuthorityDecision) -> str:
     )
 
 
-def parse_amount(text: str, currency: str) -> Decimal:
-    """An amount as typed ("12,50" too), above zero, with the currency's decimals at most."""
-    try:
-        amount = Decimal(amount_text(text))
-    except InvalidOperation:
-        amount = Decimal("NaN")
-    if (
-        not amount.is_finite()
-        or amount <= 0
-        or amount > money.MAX_AMOUNT
-        or not money.has_valid_precision(amount, currency)
-    ):
-        message = _("Enter an amount above zero in %(currency)s.") % {"currency": currency}
-        raise ValidationFailed(
-            message,
-            code="invalid_amount",
-            errors=[{"field": "amount", "code": "invalid_amount", "message": message}],
-        )
-    return money.quantize(amount, currency)
-
-
 @console_view("act_on_orders")
 def return_refund(request: HttpRequest, rma: str) -> HttpResponse:
     """A partial refund to the original payment for a return, up to what the return has left
@@ -297,7 +275,8 @@ def return_refund(request: HttpRequest, rma: str) -> HttpResponse:
     data = form.cleaned_data
     actor = actor_for(request)
     try:
-        amount = parse_amount(data["amount"], order.currency)
+        # A decimal comma is read as a point ("12,50"); the service's rule checks the rest.
+        amount = refunds.validate_refund_amount(amount_text(data["amount"]), order.currency)
         if not request.POST.get("confirm"):
             decision = refund_authority(request.user, order, amount)
             context.update(
