@@ -67,7 +67,10 @@ WAIT_MS = 90_000
 
 
 def _patient(browser) -> None:
-    """Every page and context the tests open waits up to WAIT_MS."""
+    """Every page and context the tests open waits up to WAIT_MS; expect() up to 30 s."""
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=30_000)
     new_page, new_context = browser.new_page, browser.new_context
 
     def patient_page(*args, **kwargs):
