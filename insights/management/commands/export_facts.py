@@ -37,6 +37,8 @@ class Command(BaseCommand):
     def handle(self, *args, target, datasets, quiet, batch_size, settle_seconds, **options):
         if batch_size < 1 or settle_seconds < 0:
             raise CommandError("--batch-size must be positive and --settle-seconds not negative")
+        # The raw stream: the progress line redraws itself with "\r", which Django's
+        # OutputWrapper would end with a newline at every write.
         progress = Progress(self.stderr._out, enabled=False if quiet else None)
         try:
             result = run_export(
