@@ -118,6 +118,8 @@ class Shipment(models.Model):
             # Insights: shipped, in flight and delivered in a period.
             models.Index(fields=["shipped_at"], name="shipment_shipped_idx"),
             models.Index(fields=["delivered_at"], name="shipment_delivered_idx"),
+            # The data-lake export's watermark for rows that change.
+            models.Index(fields=["updated_at", "id"], name="shipment_updated_idx"),
             # The delay watch reads only parcels with the carrier and not yet flagged: a small,
             # moving set, whatever the size of the shipment history.
             models.Index(
@@ -191,6 +193,10 @@ class TrackingEvent(ActorFields):
         ]
         indexes = [
             models.Index(fields=["shipment", "occurred_at"], name="tracking_shipment_idx"),
+            # Insights' exception rate: which parcels ever had an exception scan.
+            models.Index(
+                fields=["shipment"], condition=Q(status="exception"), name="tracking_exception_idx"
+            ),
             # The sweep's work list: scans stored but not applied yet (normally none).
             models.Index(
                 fields=["received_at"],

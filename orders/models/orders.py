@@ -136,6 +136,9 @@ class Order(models.Model):
             models.Index(fields=["created_at"], name="order_created_idx"),
             models.Index(fields=["external_reference"], name="order_external_ref_idx"),
             models.Index(fields=["customer", "-id"], name="order_customer_idx"),
+            # Insights' repurchase measure (a customer's next order) and the export's watermark.
+            models.Index(fields=["customer", "created_at"], name="order_customer_created_idx"),
+            models.Index(fields=["updated_at", "id"], name="order_updated_idx"),
             # The console's attention queue, oldest first; few orders are ever in it.
             models.Index(
                 fields=["attention_at"],

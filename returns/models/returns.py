@@ -164,6 +164,8 @@ class ReturnRequest(ActorFields):
             models.Index(fields=["resolution", "-id"], name="return_resolution_idx"),
             models.Index(fields=["requested_via", "-id"], name="return_via_idx"),
             models.Index(fields=["created_at"], name="return_created_idx"),
+            # The data-lake export's watermark for rows that change.
+            models.Index(fields=["updated_at", "id"], name="return_updated_idx"),
             models.Index(
                 fields=["expires_at"],
                 condition=Q(status="approved"),
