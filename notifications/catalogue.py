@@ -5,6 +5,18 @@ docs/events.md is generated from this list (`make events-doc`) and checked by a 
 
 from dataclasses import dataclass
 
+from django.utils.translation import gettext_lazy as _
+
+# Non-essential messages come in topics the customer turns on or off one by one in the
+# preference centre (ContactPreference.opted_out_topics); "no non-essential messages at all"
+# is ContactPreference.wants_non_essential. Transactional messages have no topic.
+TOPICS: dict[str, object] = {
+    "delivery_updates": _("Delivery-day updates (out for delivery)"),
+    "feedback_requests": _("Requests for reviews and short surveys"),
+    "recommendations": _("Product recommendations in our emails"),
+    "replenishment": _("Reminders to reorder products you run out of"),
+}
+
 
 @dataclass(frozen=True)
 class EventSpec:
@@ -22,6 +34,8 @@ class EventSpec:
     # A rep may email a copy to another address ("I never got it"). Off for secrets: a copy
     # of an access code sent elsewhere would open the customer's order to someone else.
     resendable: bool = True
+    # The preference-centre topic of a non-essential message (a key of TOPICS).
+    topic: str = ""
     version: int = 1
 
 
@@ -64,6 +78,7 @@ EVENTS: dict[str, EventSpec] = {
             "shipment.out_for_delivery",
             "The parcel is out for delivery today.",
             essential=False,
+            topic="delivery_updates",
             email=True,
             sms=True,
         ),
@@ -100,6 +115,7 @@ EVENTS: dict[str, EventSpec] = {
             "case.survey_requested",
             "A resolved case's satisfaction survey (1 to 5) went to the customer.",
             essential=False,
+            topic="feedback_requests",
             email=True,
         ),
         # Returns. Every customer email about a return is essential: each one answers a
@@ -187,6 +203,59 @@ EVENTS: dict[str, EventSpec] = {
         EventSpec(
             "insights.alert_resolved",
             "An early-warning alert's rate has been back near its baseline for 12 hours.",
+        ),
+        # Feedback. Requests and reminders are non-essential, each under its topic; the links
+        # they carry are added at rendering time (feedback registers a context provider), so
+        # the payloads hold no secret.
+        EventSpec(
+            "feedback.review_requested",
+            "After delivery (a delay per product category), the customer was asked to review "
+            "the products and answer a one-question NPS survey; once per order.",
+            essential=False,
+            email=True,
+            topic="feedback_requests",
+            webhook=False,
+        ),
+        EventSpec(
+            "feedback.return_survey_requested",
+            "After a return closed, the customer was asked to rate the return experience (1 "
+            "to 5); once per return.",
+            essential=False,
+            email=True,
+            topic="feedback_requests",
+            webhook=False,
+        ),
+        EventSpec(
+            "feedback.survey_answered",
+            "A customer answered a survey (NPS 0-10, or the return experience 1-5), with an "
+            "optional comment.",
+        ),
+        EventSpec(
+            "review.submitted",
+            "A buyer wrote a product review; it waits in the console's moderation queue.",
+        ),
+        EventSpec(
+            "review.published",
+            "A moderator published a review: the storefront shows it (with the product's new "
+            "rating aggregate and the store's reply, if any).",
+        ),
+        EventSpec(
+            "review.rejected",
+            "A moderator rejected a review, with a reason code; the storefront never shows it.",
+        ),
+        EventSpec(
+            "replenishment.reminder",
+            "A consumable the customer bought should be running out: a reminder to reorder.",
+            essential=False,
+            email=True,
+            topic="replenishment",
+            webhook=False,
+        ),
+        EventSpec(
+            "referral.rewarded",
+            "A referred friend's first order was delivered: both the referrer and the friend "
+            "received store credit (one message for each).",
+            email=True,
         ),
     ]
 }

@@ -195,6 +195,8 @@ class ContactPreference(models.Model):
 
     email = models.EmailField(_("email"))
     wants_non_essential = models.BooleanField(_("receives non-essential messages"), default=True)
+    # Topics (notifications.catalogue.TOPICS) this address turned off one by one.
+    opted_out_topics = models.JSONField(_("topics turned off"), default=list, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

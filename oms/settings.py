@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "returns",
     "support",
     "insights",
+    "feedback",
 ]
 
 MIDDLEWARE = [
@@ -193,6 +194,24 @@ CELERY_BEAT_SCHEDULE = {
         "task": "insights.tasks.run_detection",
         "schedule": timedelta(minutes=15),
     },
+    # Feedback: ask for reviews and surveys when their time has come, reward referrals whose
+    # friend's first order arrived, remind to reorder consumables, rebuild the product pairs.
+    "feedback-send-requests": {
+        "task": "feedback.tasks.requests.send_feedback_requests",
+        "schedule": timedelta(minutes=10),
+    },
+    "feedback-reward-referrals": {
+        "task": "feedback.tasks.referrals.reward_referrals",
+        "schedule": timedelta(minutes=10),
+    },
+    "feedback-send-replenishment-reminders": {
+        "task": "feedback.tasks.recommendations.send_replenishment_reminders",
+        "schedule": timedelta(hours=1),
+    },
+    "feedback-rebuild-product-pairs": {
+        "task": "feedback.tasks.recommendations.rebuild_product_pairs",
+        "schedule": timedelta(hours=24),
+    },
 }
 # A periodic run that waited longer than its period (workers down) is dropped, not piled up:
 # the next run does the same work.
@@ -211,6 +230,19 @@ OMS_PAYMENT_RETRY_AFTER = timedelta(minutes=5)
 OMS_TRACKING_APPLY_GRACE = timedelta(seconds=30)
 # A parcel with the carrier and no scan for this long has stalled: the customer is told.
 OMS_STALLED_AFTER = timedelta(hours=float(os.environ.get("OMS_STALLED_AFTER_HOURS", "48")))
+
+# --- Feedback ---------------------------------------------------------------------------------
+# Survey and review links work once and for this long after they were sent.
+OMS_FEEDBACK_LINK_VALID_FOR = timedelta(days=30)
+# Review photos: size and types (checked from the bytes), and how many per review.
+OMS_REVIEW_PHOTO_MAX_BYTES = int(os.environ.get("OMS_REVIEW_PHOTO_MAX_BYTES", 5 * 1024 * 1024))
+OMS_REVIEW_PHOTO_TYPES = ("image/jpeg", "image/png", "image/webp")
+OMS_REVIEW_PHOTOS_PER_REVIEW = 4
+# Products suggested in the delivered email.
+OMS_RECOMMENDATIONS_PER_EMAIL = 3
+# The storefront's address: referral links land there (with ?ref=<code>) and emails link
+# products to it. Defaults to this server's public address.
+OMS_STOREFRONT_URL = os.environ.get("OMS_STOREFRONT_URL", "")
 
 # --- Returns ----------------------------------------------------------------------------------
 # Customer photos of returned items: at most this many bytes each, of these types (checked

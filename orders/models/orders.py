@@ -240,6 +240,7 @@ class OrderEvent(ActorFields):
         APPROVAL_REQUESTED = "approval_requested", _("Approval requested")
         APPROVAL_DECIDED = "approval_decided", _("Approval decided")
         RETURN_UPDATED = "return_updated", _("Return updated")
+        FEEDBACK = "feedback", _("Customer feedback")
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
     type = models.CharField(max_length=32, choices=Type.choices)

@@ -21,6 +21,8 @@ class StoreCreditEntry(ActorFields):
         PAYMENT = "payment", _("Paid an order")
         REVERSAL = "reversal", _("Reversal")
         EXPIRY = "expiry", _("Expired")
+        REVIEW_REWARD = "review_reward", _("Reward for a review with a photo")
+        REFERRAL = "referral", _("Referral reward")
 
     customer = models.ForeignKey(
         "orders.Customer", on_delete=models.PROTECT, related_name="store_credit_entries"

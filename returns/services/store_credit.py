@@ -16,7 +16,9 @@ from returns import selectors
 from returns.models import StoreCreditEntry
 
 Kind = StoreCreditEntry.Kind
-CREDIT_KINDS = frozenset({Kind.GOODWILL, Kind.REFUND, Kind.BONUS, Kind.REVERSAL})
+CREDIT_KINDS = frozenset(
+    {Kind.GOODWILL, Kind.REFUND, Kind.BONUS, Kind.REVERSAL, Kind.REVIEW_REWARD, Kind.REFERRAL}
+)
 DEBIT_KINDS = frozenset({Kind.PAYMENT, Kind.EXPIRY, Kind.REVERSAL})
 
 

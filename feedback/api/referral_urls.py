@@ -1,0 +1,3 @@
+"""Referral endpoints (/api/v1/referrals/)."""
+
+urlpatterns: list = []

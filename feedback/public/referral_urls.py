@@ -1,0 +1,3 @@
+"""The referral landing page (/r/<code>/)."""
+
+urlpatterns: list = []

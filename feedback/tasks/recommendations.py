@@ -1,0 +1,1 @@
+"""Tasks that rebuild the product pairs and send replenishment reminders."""

@@ -1,0 +1,1 @@
+"""Tasks that reward referrals once the friend's first order is delivered."""

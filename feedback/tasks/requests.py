@@ -1,0 +1,1 @@
+"""Tasks that ask for reviews and surveys when their time has come."""

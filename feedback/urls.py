@@ -1,0 +1,5 @@
+"""Feedback's console pages under /console/feedback/: the review moderation queue."""
+
+app_name = "feedback"
+
+urlpatterns: list = []
