@@ -62,6 +62,7 @@ class Review(models.Model):
     class Meta:
         verbose_name = _("review")
         verbose_name_plural = _("reviews")
+        permissions = [("moderate_reviews", "Can publish, reject and reply to product reviews")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(rating__gte=1, rating__lte=5), name="review_rating_1_5"
