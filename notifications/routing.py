@@ -3,7 +3,9 @@
 from django.utils import timezone
 
 from notifications.catalogue import spec_for
-from notifications.models import ContactPreference, Delivery, OutboxMessage, WebhookEndpoint
+from notifications.models import Delivery, OutboxMessage, WebhookEndpoint
+from notifications.services.preferences import opt_out_reason
+from notifications.services.preferences import wants_non_essential as wants_non_essential
 
 STAFF_TOPIC = "staff"
 
@@ -45,10 +47,10 @@ def plan_deliveries(message: OutboxMessage) -> list[Delivery]:
         return_ = message.payload.get("return") or {}
         if return_.get("rma"):
             deliveries.append(delivery(Delivery.Channel.LIVE, return_topic(return_["rma"])))
-    opted_out = (
-        bool(order.get("email")) and not spec.essential and not wants_non_essential(order["email"])
-    )
-    skipped = {"status": Delivery.Status.SKIPPED, "last_error": "opted out"} if opted_out else {}
+    # The preference centre speaks for the order's email address on every channel (the SMS to
+    # the order's phone too): "nothing non-essential" first, then the event's topic.
+    reason = opt_out_reason(order.get("email") or "", spec.topic, essential=spec.essential)
+    skipped = {"status": Delivery.Status.SKIPPED, "last_error": reason} if reason else {}
     # The change's author may know the customer has been told already (a declined checkout).
     tells_customer = (message.payload.get("event") or {}).get("notify_customer", True)
     if spec.email and order.get("email") and tells_customer:
@@ -63,8 +65,3 @@ def plan_deliveries(message: OutboxMessage) -> list[Delivery]:
                 delivery(Delivery.Channel.WEBHOOK, str(endpoint.pk), endpoint=endpoint)
             )
     return deliveries
-
-
-def wants_non_essential(email: str) -> bool:
-    preference = ContactPreference.objects.filter(email__iexact=email).first()
-    return preference is None or preference.wants_non_essential
