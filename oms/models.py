@@ -20,6 +20,7 @@ class Scope(models.TextChoices):
     RETURNS_WRITE = "returns:write", _("Create returns for customers")
     RETURNS_RECEIVE = "returns:receive", _("Receive and inspect returns (a WMS)")
     INSIGHTS_READ = "insights:read", _("Read insights measures and alerts")
+    FEEDBACK_READ = "feedback:read", _("Read published reviews and rating aggregates")
 
 
 TOKEN_PREFIX = "oms_"
