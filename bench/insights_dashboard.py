@@ -6,8 +6,9 @@
 
 Needs PostgreSQL: the server of DATABASE_URL (or BENCH_DATABASE_URL; default the local one),
 in a database of its own (`--database`, created and migrated if missing; its tables are
-emptied when the store is generated). The store (bench/insights_store.py) is generated with
-set-based SQL and kept: a later run with the same --orders and --days reuses it.
+emptied when the store is generated). The store (oms.bulk, what `manage.py seed_bulk` makes)
+is generated with set-based SQL and kept: a later run with the same --orders and --days reuses
+it.
 
 Then, for a period of the last `--period-days` days up to the store's last hour, it times every
 measure of insights.measures.MEASURES without a cut and with each of its cuts (`--repeat`
@@ -139,7 +140,8 @@ def store(orders: int, days: int, regenerate: bool):
     """The generated store's anchor (its last hour), generating it when needed."""
     from django.db import connection
 
-    from bench import insights_store
+    from oms.bulk import progress
+    from oms.bulk import store as bulk_store
 
     with connection.cursor() as cursor:
         cursor.execute(
@@ -153,18 +155,21 @@ def store(orders: int, days: int, regenerate: bool):
         return found[2], found[3]
     anchor = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
     print(f"store: generating {orders:,} orders over {days} days up to {anchor:%Y-%m-%d %H:%M}Z")
-    connection.ensure_connection()
-    raw = connection.connection
-    previous = raw.autocommit
-    raw.autocommit = True
-    with raw.cursor() as cursor:
-        generated = insights_store.generate(cursor, orders=orders, days=days, anchor=anchor)
+    if "bench" not in connection.settings_dict["NAME"]:
+        raise SystemExit(f"refusing to empty {connection.settings_dict['NAME']}: not a benchmark")
+    generated = bulk_store.generate(
+        orders=orders,
+        days=days,
+        anchor=anchor,
+        replace=True,
+        progress=progress.StepLines(sys.stdout),
+    )
+    with connection.cursor() as cursor:
         cursor.execute("DELETE FROM bench_insights_meta")
         cursor.execute(
             "INSERT INTO bench_insights_meta VALUES (%s, %s, %s, %s)",
             [orders, days, anchor, generated.seconds],
         )
-    raw.autocommit = previous
     print(f"store: generated in {generated.seconds:.0f} s")
     for table, count in generated.counts.items():
         print(f"  {table:<28} {count:>12,}")
