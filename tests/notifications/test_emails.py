@@ -382,7 +382,7 @@ def test_preference_page_shows_the_address_and_what_is_always_sent(client):
     assert response.status_code == 200
     html = response.content.decode()
     assert "ana@example.com" in html
-    assert "Receive delivery updates that are not essential (out for delivery)" in html
+    assert "Receive optional messages" in html
     assert re.search(r'name="wants_non_essential" value="on"\s+checked', html)
     assert "we always send them" in html
     assert "csrfmiddlewaretoken" in html
@@ -439,7 +439,7 @@ def test_preference_page_speaks_the_browser_language(client):
     )
     html = response.content.decode()
     assert "Preferências de e-mail" in html
-    assert "Receber atualizações de entrega não essenciais (saiu para entrega)" in html
+    assert "Salvar preferências" in html and "Sempre enviadas" in html
 
 
 def test_the_email_footer_link_opens_the_preference_page(api, idem, stocked_variant, client):
