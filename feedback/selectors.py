@@ -3,11 +3,14 @@ stars), shared by the API, the review.published payload and the console."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count
+from django.db.models import Count, Prefetch, QuerySet
 
-from feedback.models import Review
+from feedback.models import Review, ReviewPhoto
+from oms.exceptions import NotFound
+from orders.models import Product
 
 
 def rating_aggregate(product_id: int) -> dict:
@@ -31,3 +34,49 @@ def rating_aggregate(product_id: int) -> dict:
         else None
     )
     return {"product_id": product_id, "count": count, "average": average, "histogram": histogram}
+
+
+def get_product_id(product_id: int) -> int:
+    """The product's id if it exists (any status: a withdrawn product keeps its reviews),
+    else NotFound."""
+    if not Product.objects.filter(pk=product_id).exists():
+        raise NotFound(f"Product {product_id} does not exist.", code="product_not_found")
+    return product_id
+
+
+def published_reviews(
+    *, product_id: int | None = None, updated_since: datetime | None = None
+) -> QuerySet[Review]:
+    """Published reviews as the storefront shows them: the author's display name and the
+    photos loaded with the page (two queries a page, whatever its size)."""
+    queryset = (
+        Review.objects.filter(status=Review.Status.PUBLISHED)
+        .select_related("customer")
+        .prefetch_related(Prefetch("photos", queryset=ReviewPhoto.objects.order_by("id")))
+    )
+    if product_id is not None:
+        queryset = queryset.filter(product_id=product_id)
+    if updated_since is not None:
+        queryset = queryset.filter(updated_at__gte=updated_since)
+    return queryset
+
+
+def get_published_photo(review_id: int, photo_id: int) -> ReviewPhoto:
+    """A photo of a published review; a pending or rejected review's photos are never
+    served to the storefront."""
+    photo = ReviewPhoto.objects.filter(
+        pk=photo_id, review_id=review_id, review__status=Review.Status.PUBLISHED
+    ).first()
+    if photo is None:
+        raise NotFound("No such photo on a published review.", code="photo_not_found")
+    return photo
+
+
+def author_name(full_name: str) -> str:
+    """How a reviewer is shown publicly: first name and the initial of the last ("Ana S.")."""
+    parts = full_name.split()
+    if not parts:
+        return ""
+    if len(parts) == 1:
+        return parts[0]
+    return f"{parts[0]} {parts[-1][0]}."

@@ -53,6 +53,11 @@ EXPECTED = {
     ("/api/v1/insights/measures/{code}/", "get"),
     ("/api/v1/insights/measures/{code}/orders/", "get"),
     ("/api/v1/insights/alerts/", "get"),
+    # Feedback (feedback/api)
+    ("/api/v1/products/{product_id}/reviews/", "get"),
+    ("/api/v1/products/{product_id}/rating/", "get"),
+    ("/api/v1/reviews/", "get"),
+    ("/api/v1/reviews/{review_id}/photos/{photo_id}/", "get"),
 }
 
 
