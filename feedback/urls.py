@@ -1,5 +1,7 @@
 """Feedback's console pages under /console/feedback/: the review moderation queue."""
 
+from feedback.views import reviews
+
 app_name = "feedback"
 
-urlpatterns: list = []
+urlpatterns = [*reviews.urlpatterns]

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from feedback.models import Review, ReviewPhoto, ReviewReward
 from feedback.selectors import rating_aggregate
+from feedback.services.reviews import review_payload
 from notifications import services as outbox
 from oms.actors import Actor
 from oms.exceptions import Conflict, PermissionDenied, ValidationFailed
@@ -22,25 +23,6 @@ from returns.services.store_credit import issue_credit
 PERMISSION = "feedback.moderate_reviews"
 NOTE_MAX = 500
 REPLY_MAX = 2000
-
-
-def review_payload(review: Review) -> dict[str, Any]:
-    """The review part of review.* payloads (catalogue version 1): what the storefront shows."""
-    return {
-        "id": review.pk,
-        "product_id": review.product_id,
-        "line_id": review.line_id,
-        "rating": review.rating,
-        "title": review.title,
-        "body": review.body,
-        "locale": review.locale,
-        "status": review.status,
-        "rejection_reason": review.rejection_reason,
-        "reply": review.reply,
-        "written_at": review.created_at,
-        "published_at": review.published_at,
-        "photo_count": ReviewPhoto.objects.filter(review_id=review.pk).count(),
-    }
 
 
 def reward_reference(line_id: int) -> str:
@@ -56,11 +38,11 @@ def _check(user) -> Actor:
 
 
 def _lock_review(review_id: int) -> Review:
-    """The review row, locked (with its order and customer read alongside): every decision and
+    """The review row, locked (with its order, line and customer read alongside): every decision and
     reply takes it first, so two moderators cannot both decide, nor pay the reward twice."""
     return (
         Review.objects.select_for_update(of=("self",))
-        .select_related("order", "customer")
+        .select_related("order", "customer", "line")
         .get(pk=review_id)
     )
 
@@ -69,7 +51,14 @@ def _record(
     review: Review, step: str, *, actor: Actor, reason: str = "", notify: str = "", **data: Any
 ) -> OrderEvent:
     """The decision on the order's timeline and, with `notify`, its outbox message."""
-    data = {"step": step, "review_id": review.pk, "line_id": review.line_id, **data}
+    data = {
+        "kind": "review",
+        "step": step,
+        "review_id": review.pk,
+        "line_number": review.line.line_number,
+        "sku": review.line.sku,
+        **data,
+    }
     event = OrderEvent.objects.create(
         order=review.order,
         type=OrderEvent.Type.FEEDBACK,

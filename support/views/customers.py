@@ -5,6 +5,7 @@ from django.shortcuts import render
 from django.urls import path
 
 from oms.exceptions import NotFound
+from support import panels
 from support.access import can, console_view
 from support.selectors import customers as selectors
 
@@ -25,6 +26,7 @@ def customer_detail(request, customer_id):
         "orders_max": selectors.ORDERS_MAX,
         "can_place_orders": can(request.user, "place_orders"),
         "nav": "customers",
+        "extra_panels": panels.customer_panels(view.customer, request.user),
     }
     return render(request, "support/customers/detail.html", context)
 

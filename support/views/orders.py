@@ -7,6 +7,7 @@ from django.shortcuts import render
 from django.urls import path
 
 from oms.exceptions import NotFound
+from support import panels
 from support.access import can, console_view
 from support.selectors import orders as selectors
 
@@ -21,7 +22,12 @@ def order_detail(request, number):
         view = selectors.get_console_order(number, can=partial(can, request.user))
     except NotFound as exc:
         raise Http404(str(exc)) from None
-    context = {"view": view, "order": view.order, "nav": "orders"}
+    context = {
+        "view": view,
+        "order": view.order,
+        "nav": "orders",
+        "extra_panels": panels.order_panels(view.order, request.user),
+    }
     if request.htmx and request.GET.get("fragment") == "body":
         return render(request, f"{TEMPLATE}#body", context)
     return render(request, TEMPLATE, context)

@@ -1,0 +1,1 @@
+"""Feedback measures in insights (registered on import, from FeedbackConfig.ready)."""
