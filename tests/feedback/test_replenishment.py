@@ -142,9 +142,9 @@ def test_a_due_reminder_is_sent_once_with_the_product_and_a_reorder_link(coffee,
     reminder = reminders().get()
     assert (reminder.status, reminder.sent_at) == (Status.SENT, due)
     email = render_email(message)
-    assert email.subject == "Running low on Coffee beans?"
+    assert email.subject == f"Running low on Coffee beans from order {order.number}?"
     assert "https://shop.example.com/products/coffee/" in email.text
-    assert "Stop reorder reminders" in email.html
+    assert "Unsubscribe from reorder reminders" in email.html
 
 
 def test_the_reminder_email_speaks_portuguese_to_a_portuguese_customer(coffee):
