@@ -1,3 +1,9 @@
 """The referral landing page (/r/<code>/)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from feedback.public import referral_views
+
+urlpatterns = [
+    path("r/<str:code>/", referral_views.landing, name="referral-landing"),
+]
