@@ -142,6 +142,7 @@ class LoadResult:
     error_samples: list[str] = field(default_factory=list)
     loadgen_cpu: float = 0.0  # the generator's own CPU, as a share of one core
     load_average: str = ""  # /proc/loadavg (1, 5, 15 min) at the end of the run
+    total_requests: int = 0  # every request made, warm-up and errors included (for CPU/request)
 
     def as_dict(self) -> dict:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
@@ -184,6 +185,7 @@ def run_load(
     sessions = [setup() for _ in range(clients)]
     latencies: list[list[float]] = [[] for _ in range(clients)]
     errors = [0] * clients
+    made = [0] * clients
     samples: list[str] = []
     samples_lock = threading.Lock()
     start_barrier = threading.Barrier(clients + 1)
@@ -206,6 +208,7 @@ def run_load(
                 failed = exc
                 session.close()
             elapsed = time.perf_counter() - begin
+            made[index] += 1
             if begin < measure_from:
                 continue
             if failed is None:
@@ -251,6 +254,7 @@ def run_load(
         error_samples=samples,
         loadgen_cpu=cpu / wall if wall > 0 else 0.0,
         load_average=load_average(),
+        total_requests=sum(made),
     )
 
 
