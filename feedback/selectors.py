@@ -47,11 +47,12 @@ def get_product_id(product_id: int) -> int:
 def published_reviews(
     *, product_id: int | None = None, updated_since: datetime | None = None
 ) -> QuerySet[Review]:
-    """Published reviews as the storefront shows them: the author's display name and the
-    photos loaded with the page (two queries a page, whatever its size)."""
+    """Published reviews as the storefront shows them: the order (the author's name, as the
+    review events give it) and the photos loaded with the page (two queries a page, whatever
+    its size)."""
     queryset = (
         Review.objects.filter(status=Review.Status.PUBLISHED)
-        .select_related("customer")
+        .select_related("order")
         .prefetch_related(Prefetch("photos", queryset=ReviewPhoto.objects.order_by("id")))
     )
     if product_id is not None:
@@ -70,13 +71,3 @@ def get_published_photo(review_id: int, photo_id: int) -> ReviewPhoto:
     if photo is None:
         raise NotFound("No such photo on a published review.", code="photo_not_found")
     return photo
-
-
-def author_name(full_name: str) -> str:
-    """How a reviewer is shown publicly: first name and the initial of the last ("Ana S.")."""
-    parts = full_name.split()
-    if not parts:
-        return ""
-    if len(parts) == 1:
-        return parts[0]
-    return f"{parts[0]} {parts[-1][0]}."

@@ -6,8 +6,8 @@ from drf_spectacular.drainage import set_override
 from drf_spectacular.utils import extend_schema_field, inline_serializer
 from rest_framework import serializers
 
-from feedback import selectors
 from feedback.models import Review, ReviewPhoto
+from feedback.services.reviews import author_name
 
 # The same shape as the other APIs' problem (oms.api.problems): drf-spectacular keeps the first
 # "Problem" component it meets, so the declarations must stay identical.
@@ -70,7 +70,8 @@ class ReviewOutput(serializers.ModelSerializer):
         ]
 
     def get_author(self, review: Review) -> str:
-        return selectors.author_name(review.customer.name)
+        # The same name as the review events' "author" (webhooks), so both always agree.
+        return author_name(review.order.shipping_address.get("name", ""))
 
     def get_verified_buyer(self, review: Review) -> bool:
         return True
