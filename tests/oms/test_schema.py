@@ -58,6 +58,8 @@ EXPECTED = {
     ("/api/v1/products/{product_id}/rating/", "get"),
     ("/api/v1/reviews/", "get"),
     ("/api/v1/reviews/{review_id}/photos/{photo_id}/", "get"),
+    ("/api/v1/referrals/", "post"),
+    ("/api/v1/referrals/code/", "get"),
 }
 
 
