@@ -76,7 +76,7 @@ class Bar(Progress):
             fraction = min((self.done_weight + within) / self.total, 1.0)
             elapsed = int(now - self.started)
             filled = round(fraction * WIDTH)
-            names = " + ".join(self.running) or "done"
+            names = " + ".join(self.running) or ("done" if self.done_weight else "starting")
             self.stream.write(
                 f"\r[{'#' * filled}{'.' * (WIDTH - filled)}] {fraction:4.0%}  "
                 f"{elapsed // 60:d}:{elapsed % 60:02d}  {names:<28}"
