@@ -2,9 +2,11 @@
 history, the suggestions for an order (in stock, active, nothing already bought), and the
 delivered email that carries them unless the customer turned recommendations off."""
 
+import threading
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from feedback.models import ProductPair
@@ -186,3 +188,28 @@ def test_the_delivered_email_reads_well_without_pairs_and_in_portuguese(shop):
     Order.objects.filter(pk=other.pk).update(locale="pt-br")
     email = delivered_email(other)
     assert "Stakes" in email.text
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_rebuilds_wait_for_each_other_on_postgresql(shop):
+    history()
+    barrier = threading.Barrier(3, timeout=30)
+    results: list = [None] * 3
+
+    def run(index: int) -> None:
+        try:
+            barrier.wait()
+            results[index] = rebuild_product_pairs()
+        except Exception as exc:  # noqa: BLE001 - a failure is a result to assert on
+            results[index] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert results == [6, 6, 6]
+    assert ProductPair.objects.count() == 6

@@ -3,9 +3,11 @@ units, the interval set in the admin or observed from reorders; skipped (with th
 the customer reordered, returned the units or turned reminders off; sent once."""
 
 import itertools
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from feedback.models import ConsumableProduct, ReplenishmentReminder
@@ -259,3 +261,46 @@ def test_sending_due_reminders_takes_a_fixed_number_of_queries_per_reminder(
     with django_assert_max_num_queries(2 + PER_REMINDER * count):
         outcome = replenishment.send_due_reminders(now=DELIVERED + timedelta(days=31))
     assert outcome == {"sent": count, "skipped": 0}
+
+
+def race(work, count: int) -> list:
+    barrier = threading.Barrier(count, timeout=30)
+    results: list = [None] * count
+
+    def run(index: int) -> None:
+        try:
+            barrier.wait()
+            results[index] = work(index)
+        except Exception as exc:  # noqa: BLE001 - a failure is a result to assert on
+            results[index] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not any(thread.is_alive() for thread in threads)
+    return results
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_runs_send_each_reminder_once_on_postgresql(coffee):
+    for index in range(3):
+        delivered([("COFFEE", 1)], f"c{index}@example.com")
+    due = DELIVERED + timedelta(days=31)
+
+    results = race(lambda i: replenishment.send_due_reminders(now=due), 4)
+
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert sum(r["sent"] for r in results) == 0  # nothing scheduled yet: schedule first
+    results = race(lambda i: replenishment.schedule_reminders(), 4)
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert reminders().count() == 3
+    results = race(lambda i: replenishment.send_due_reminders(now=due), 4)
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert sum(r["sent"] for r in results) == 3
+    assert OutboxMessage.objects.filter(event_type="replenishment.reminder").count() == 3
+    assert set(reminders().values_list("status", flat=True)) == {Status.SENT}
