@@ -14,6 +14,7 @@ from notifications.management.commands.events_doc import DOC_PATH, EXAMPLES, ren
 from notifications.models import OutboxMessage
 from orders import services
 from orders.models import Order
+from tests.feedback.doc_scenario import feedback_scenario
 from tests.notifications.return_scenario import returns_scenario
 from tests.orders.builders import ACTOR, order_input
 
@@ -167,6 +168,7 @@ def test_each_example_has_the_shape_of_a_payload_the_services_emit(stocked_varia
     console_scenario()
     returns_scenario()
     insights_scenario()
+    feedback_scenario()  # every feedback event: tests/feedback/doc_scenario.py
 
     emitted: dict[str, list[set[str]]] = {}
     for message in OutboxMessage.objects.order_by("created_at"):

@@ -584,6 +584,107 @@ EXAMPLES: dict[str, dict] = {
     "insights.alert_resolved": {
         "alert": {**ALERT, "status": "resolved", "resolved_at": "2026-11-22T21:30:00Z"}
     },
+    # Feedback (F1): the requests carry no link; the email adds the signed link at rendering.
+    "feedback.review_requested": order_event(
+        "feedback",
+        actor="feedback-requests",
+        reason="review and NPS request sent",
+        order={"status": "delivered"},
+        kind="review",
+        request_id=311,
+        expires_at="2026-12-29T10:00:00Z",
+        # The lines still to review: received, not all returned, not reviewed yet.
+        lines=[{"line_number": 1, "sku": "SHIRT-LINEN-M", "name": "Linen shirt / M"}],
+    ),
+    "feedback.return_survey_requested": order_event(
+        "feedback",
+        actor="feedback-requests",
+        reason="return survey sent",
+        order={"status": "delivered"},
+        kind="return_survey",
+        request_id=312,
+        expires_at="2026-12-29T10:00:00Z",
+        rma="R100482-1",
+    ),
+    "feedback.survey_answered": order_event(
+        "feedback",
+        actor="ana.souza@example.com",
+        reason="survey answered",
+        order={"status": "delivered"},
+        # "nps" (0-10) or "return_experience" (1-5, with the return's "rma").
+        kind="nps",
+        response_id=88,
+        request_id=311,
+        score=9,
+        comment="Chegou antes do prazo.",
+    ),
+    "review.submitted": {
+        "order": {**ORDER, "status": "delivered"},
+        "review": {
+            "id": 5402,
+            "product_id": 731,
+            "sku": "SHIRT-LINEN-M",
+            "line_number": 1,
+            "rating": 5,
+            "title": "Ótima camisa",
+            "body": "Tecido leve, caimento perfeito.",
+            "locale": "pt-br",
+            # First name and last initial, as the storefront shows the author.
+            "author": "Ana S.",
+            "status": "pending",
+            "photo_count": 1,
+            "created_at": "2026-11-29T10:02:11Z",
+            "published_at": None,
+            "rejection_reason": "",
+            "reply": "",
+        },
+        "event": {
+            "type": "feedback",
+            "reason": "review submitted",
+            "actor": "ana.souza@example.com",
+            "kind": "review",
+            "review_id": 5402,
+            "line_number": 1,
+            "sku": "SHIRT-LINEN-M",
+            "rating": 5,
+            "photo_count": 1,
+        },
+    },
+    # Replenishment (F3): the reorder link is the storefront's product page, not a secret.
+    "replenishment.reminder": {
+        "order": {**ORDER, "status": "delivered"},
+        "event": {
+            "type": "replenishment_reminder",
+            "reminder_id": 2207,
+            "product": {
+                "id": 418,
+                "name": "Café em grãos 500 g",
+                "sku": "CAFE-500",
+                "url": "https://shop.example.com/products/cafe-em-graos-500g/",
+            },
+            # Units the customer kept (bought, less cancelled and returned).
+            "quantity": 2,
+            "due_at": "2027-01-19T15:02:00Z",
+        },
+    },
+    # Referrals (F4): one message per party; "order" is the recipient's own order (the friend's
+    # first order, the referrer's latest), whose email and language the message goes to.
+    "referral.rewarded": {
+        "order": {**ORDER, "status": "delivered"},
+        "event": {
+            "type": "referral.rewarded",
+            "actor": "referrals",
+            "referral_id": 77,
+            # "friend" (the new customer) or "referrer" (who shared the code).
+            "party": "friend",
+            # The other party's first name, for the greeting.
+            "other_name": "Bruno",
+            "entry_id": 1204,
+            "amount": "20.00",
+            "credit_currency": "BRL",
+            "balance": "20.00",
+        },
+    },
 }
 
 HEADER = """# Event catalogue
