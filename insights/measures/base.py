@@ -64,6 +64,7 @@ class Unit:
     PERCENT = "percent"
     SCORE = "score"
     MONEY_PER_ORDER = "money_per_order"
+    NPS = "nps"  # promoters minus detractors, -100 to 100
 
 
 def store_zone() -> ZoneInfo:
@@ -392,6 +393,11 @@ class Measure:
 
     def value(self, numerator: Decimal, denominator: Decimal, filters: dict) -> Decimal | None:
         return ratio(numerator, denominator)
+
+    def comments(self, order_ids: list[int], period: Period, filters: dict) -> dict[int, list[str]]:
+        """What customers said behind the number, per order of a drill-down page (measures
+        built on answers and reviews show them; one query). None by default."""
+        return {}
 
     def labels(self, cut: str | None) -> dict[str, Any]:
         return self.key_labels if cut in self.own_cuts() else {}

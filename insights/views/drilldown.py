@@ -146,6 +146,11 @@ def _page(measure: Measure, selection: Selection, key: str | None, before: int |
     if before:
         queryset = queryset.filter(id__lt=before)
     orders = list(queryset[: PAGE_SIZE + 1])
+    # What customers said behind the number (measures built on answers and reviews).
+    filters = {**selection.filters, selection.cut: key} if key else dict(selection.filters)
+    comments = measure.comments([o.pk for o in orders[:PAGE_SIZE]], selection.period, filters)
+    for order in orders:
+        order.insight_comments = comments.get(order.pk, [])
     return {
         "row": row,
         "orders": orders[:PAGE_SIZE],
