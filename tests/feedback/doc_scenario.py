@@ -42,7 +42,21 @@ def asking_scenario() -> list[Review]:
     return answer.reviews
 
 
+def moderation_scenario(pending: list[Review]) -> None:
+    """F2: the photo review published (and replied to), the other rejected."""
+    from django.contrib.auth.models import Group, User
+
+    from feedback.services import moderation
+
+    moderator = User.objects.create_user("doc-moderator")
+    moderator.groups.add(Group.objects.get(name="supervisor"))
+    published, rejected = sorted(pending, key=lambda review: review.line_id)
+    moderation.publish_review(published.pk, user=moderator)
+    moderation.reply_to_review(published.pk, user=moderator, text="Obrigado!")
+    moderation.reject_review(rejected.pk, user=moderator, reason_code="personal_data")
+
+
 def feedback_scenario() -> None:
-    asking_scenario()
+    moderation_scenario(asking_scenario())
     replenishment_scenario()  # F3
     referral_scenario()  # F4

@@ -650,6 +650,66 @@ EXAMPLES: dict[str, dict] = {
             "photo_count": 1,
         },
     },
+    # Moderation (F2): "review" as in review.submitted, after the decision; a reply to a
+    # published review sends review.published again (event type "review_replied").
+    "review.published": {
+        "order": {**ORDER, "status": "delivered"},
+        "review": {
+            "id": 5402,
+            "product_id": 731,
+            "sku": "SHIRT-LINEN-M",
+            "line_number": 1,
+            "rating": 5,
+            "title": "Ótima camisa",
+            "body": "Tecido leve, caimento perfeito.",
+            "locale": "pt-br",
+            "author": "Ana S.",
+            "status": "published",
+            "photo_count": 1,
+            "created_at": "2026-11-29T10:02:11Z",
+            "published_at": "2026-11-29T14:30:00Z",
+            "rejection_reason": "",
+            "reply": "",
+        },
+        "event": {
+            "type": "review_published",
+            "reason": "",
+            "actor": "marta.supervisor",
+            # The product's published reviews after this one (feedback.selectors).
+            "rating": {
+                "product_id": 731,
+                "count": 12,
+                "average": "4.58",
+                "histogram": {"1": 0, "2": 1, "3": 0, "4": 2, "5": 9},
+            },
+        },
+    },
+    "review.rejected": {
+        "order": {**ORDER, "status": "delivered"},
+        "review": {
+            "id": 5403,
+            "product_id": 732,
+            "sku": "CAP-BLUE",
+            "line_number": 2,
+            "rating": 1,
+            "title": "",
+            "body": "Liguem para 11 98765-4321",
+            "locale": "pt-br",
+            "author": "Ana S.",
+            "status": "rejected",
+            "photo_count": 0,
+            "created_at": "2026-11-29T10:02:11Z",
+            "published_at": None,
+            # off_topic, offensive, personal_data, spam, service_issue or other.
+            "rejection_reason": "personal_data",
+            "reply": "",
+        },
+        "event": {
+            "type": "review_rejected",
+            "reason": "Contains personal data: phone number",
+            "actor": "marta.supervisor",
+        },
+    },
     # Replenishment (F3): the reorder link is the storefront's product page, not a secret.
     "replenishment.reminder": {
         "order": {**ORDER, "status": "delivered"},
