@@ -108,7 +108,7 @@ def products_bought_by(customer_id: int) -> QuerySet:
 
 def recommend_for_order(order: Order, limit: int | None = None) -> list[Product]:
     """The products best paired with what the order holds, best first: active, in stock in
-    some warehouse (on hand beyond what is allocated, of an active variant), and never bought
+    some active warehouse (on hand beyond what is allocated, of an active variant), never bought
     by the customer. Each product carries `score`, its best pair's lift. One query."""
     limit = limit if limit is not None else settings.OMS_RECOMMENDATIONS_PER_EMAIL
     if limit <= 0:
@@ -117,6 +117,7 @@ def recommend_for_order(order: Order, limit: int | None = None) -> list[Product]
     in_stock = Stock.objects.filter(
         variant__product_id=OuterRef("pk"),
         variant__is_active=True,
+        warehouse__is_active=True,
         on_hand__gt=F("allocated"),
     )
     pairs = ProductPair.objects.filter(product_id__in=ordered, other_id=OuterRef("pk"))

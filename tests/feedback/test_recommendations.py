@@ -132,8 +132,13 @@ def test_recommendations_are_in_stock_and_active_only(shop):
     shop["stakes"].save()
     assert recommend_for_order(order) == []
     # A lantern arrives in another warehouse: back in the list.
-    StockFactory(variant=shop["lantern"].variants.get(), warehouse=WarehouseFactory(code="B"))
+    other = WarehouseFactory(code="B")
+    StockFactory(variant=shop["lantern"].variants.get(), warehouse=other)
     assert names(recommend_for_order(order)) == ["Lantern"]
+    # ... unless that warehouse is closed.
+    other.is_active = False
+    other.save()
+    assert recommend_for_order(order) == []
 
 
 def test_recommending_takes_one_query(shop, django_assert_num_queries):
