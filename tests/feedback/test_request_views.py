@@ -97,6 +97,25 @@ def test_review_page_posts_reviews_with_a_photo_and_nps_then_closes(client):
     assert Review.objects.count() == 1
 
 
+@pytest.mark.parametrize("lines", [1, 4])
+def test_answering_the_review_page_takes_bounded_queries_per_reviewed_item(
+    client, django_assert_max_num_queries, lines
+):
+    order = many_lines_order(lines)
+    feedback_request = asked(order)
+    form = {f"line-{line.pk}-rating": "4" for line in order.lines.all()}
+
+    # Reading and locking the request, the order's lines, the answer (fixed); each review's
+    # rows, timeline entry and outbox message (per item reviewed, never per line of history).
+    with django_assert_max_num_queries(20 + 6 * lines):
+        response = client.post(review_url(feedback_request), {**form, "nps": "8"})
+    assert response.status_code == 302
+    assert Review.objects.count() == lines
+
+    with django_assert_max_num_queries(5):
+        assert client.get(response["Location"]).status_code == 200
+
+
 def test_review_page_shows_errors_and_writes_nothing(client):
     order = delivered_order()
     feedback_request = asked(order)

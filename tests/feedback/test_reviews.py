@@ -2,9 +2,11 @@
 product), one per line, rating 1-5, photos checked; the link works once; refusals write
 nothing."""
 
+import threading
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 
 from feedback.models import FeedbackRequest, Review, ReviewPhoto, SurveyResponse
 from feedback.services import reviews
@@ -247,3 +249,39 @@ def test_submit_review_writes_one_review_through_an_open_request():
     with pytest.raises(ValidationFailed):
         reviews.submit_review(request=feedback_request, review=ReviewInput(tee.pk, 2))
     assert Review.objects.count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_answers_through_one_link_write_once_on_postgresql():
+    order = delivered_order()
+    feedback_request = asked(order)
+    link = token(feedback_request)
+    tee = order.lines.order_by("line_number").first()
+    count = 6
+    barrier = threading.Barrier(count, timeout=30)
+    results: list = [None] * count
+
+    def run(index: int) -> None:
+        try:
+            barrier.wait()
+            results[index] = reviews.answer_review_request(
+                token=link, reviews=[ReviewInput(tee.pk, 1 + index % 5)], nps_score=index
+            )
+        except Exception as exc:  # noqa: BLE001 - a refusal is a result to assert on
+            results[index] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    answered = [r for r in results if isinstance(r, reviews.ReviewAnswer)]
+    refused = [r for r in results if isinstance(r, Conflict)]
+    assert (len(answered), len(refused)) == (1, count - 1), results
+    assert {r.code for r in refused} == {"feedback_already_answered"}
+    assert Review.objects.count() == 1 and SurveyResponse.objects.count() == 1
+    assert OutboxMessage.objects.filter(event_type="review.submitted").count() == 1
