@@ -2,10 +2,12 @@
 history, the suggestions for an order (in stock, active, nothing already bought), and the
 delivered email that carries them unless the customer turned recommendations off."""
 
+import io
 import threading
 from datetime import timedelta
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.db import connection
 from django.utils import timezone
 
@@ -218,3 +220,17 @@ def test_concurrent_rebuilds_wait_for_each_other_on_postgresql(shop):
         thread.join(timeout=120)
     assert results == [6, 6, 6]
     assert ProductPair.objects.count() == 6
+
+
+def test_the_command_rebuilds_and_shows_an_orders_suggestions(shop):
+    history()
+    order = buy("new@example.com", "tent")
+    out = io.StringIO()
+    call_command("recommend", "--rebuild", "--order", order.number, stdout=out)
+    assert "6 product pair(s)" in out.getvalue()
+    assert "Stakes (lift 1.33)" in out.getvalue()
+    assert "2 suggestion(s)" in out.getvalue()
+    with pytest.raises(CommandError, match="Say what to do"):
+        call_command("recommend")
+    with pytest.raises(CommandError, match="No order"):
+        call_command("recommend", "--order", "nope")

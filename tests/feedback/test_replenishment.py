@@ -2,11 +2,13 @@
 units, the interval set in the admin or observed from reorders; skipped (with the reason) when
 the customer reordered, returned the units or turned reminders off; sent once."""
 
+import io
 import itertools
 import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
@@ -304,3 +306,12 @@ def test_concurrent_runs_send_each_reminder_once_on_postgresql(coffee):
     assert sum(r["sent"] for r in results) == 3
     assert OutboxMessage.objects.filter(event_type="replenishment.reminder").count() == 3
     assert set(reminders().values_list("status", flat=True)) == {Status.SENT}
+
+
+def test_the_command_schedules_and_sends_due_reminders(coffee):
+    delivered([("COFFEE", 1)])
+    out = io.StringIO()
+    at = (DELIVERED + timedelta(days=31)).isoformat()
+    call_command("recommend", "--remind", "--at", at, stdout=out)
+    assert "1 reminder(s) scheduled, 1 sent, 0 not sent." in out.getvalue()
+    assert OutboxMessage.objects.filter(event_type="replenishment.reminder").count() == 1
