@@ -4,7 +4,8 @@ always taken in the same order (order row first, then stock rows by id) so nothi
 from collections.abc import Iterable
 from datetime import datetime
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from notifications import selectors as notification_selectors
 from oms.exceptions import NotFound
@@ -17,9 +18,11 @@ from orders.models import (
     PaymentTransaction,
     Product,
     Shipment,
+    ShipmentLine,
     Stock,
     TrackingEvent,
     Variant,
+    Warehouse,
 )
 
 
@@ -63,7 +66,7 @@ def get_order_detail(number: str) -> Order:
         Prefetch(
             "shipments",
             queryset=Shipment.objects.select_related("warehouse").prefetch_related(
-                "lines__line",
+                Prefetch("lines", queryset=ShipmentLine.objects.select_related("line")),
                 Prefetch("tracking_events", queryset=TrackingEvent.objects.order_by("occurred_at")),
             ),
         ),
@@ -77,6 +80,21 @@ def get_order_detail(number: str) -> Order:
     return order
 
 
+ORDER_SUMMARY_COLUMNS = (
+    "id",
+    "number",
+    "status",
+    "channel",
+    "external_reference",
+    "email",
+    "currency",
+    "total",
+    "promised_delivery_date",
+    "created_at",
+    "updated_at",
+)
+
+
 def list_orders(
     *,
     status: str | None = None,
@@ -88,8 +106,9 @@ def list_orders(
     warehouse: str | None = None,
     external_reference: str | None = None,
 ) -> QuerySet[Order]:
-    """Orders matching the filters; every filter is served by an index (see Order.Meta)."""
-    queryset = Order.objects.all()
+    """Orders matching the filters, with the columns a list row shows (not the addresses and
+    notes a detail reads); every filter is served by an index (see Order.Meta)."""
+    queryset = Order.objects.only(*ORDER_SUMMARY_COLUMNS)
     if status:
         queryset = queryset.filter(status=status)
     if channel:
@@ -105,10 +124,27 @@ def list_orders(
     if external_reference:
         queryset = queryset.filter(external_reference=external_reference)
     if warehouse:
-        queryset = queryset.filter(
-            Exists(Shipment.objects.filter(order=OuterRef("pk"), warehouse__code=warehouse))
-            | Exists(Allocation.objects.filter(order=OuterRef("pk"), warehouse__code=warehouse))
-        )
+        warehouse_id = Warehouse.objects.filter(code=warehouse).values_list("pk", flat=True).first()
+        if warehouse_id is None:
+            return queryset.none()
+        # Shipped from or allocated at the warehouse, as a scalar subquery per order: walking
+        # the orders newest first, PostgreSQL probes each one's shipments by index and stops
+        # at the page's end. EXISTS would be planned as a hash of every shipment the warehouse
+        # ever made (400,000 at 1,000,000 orders: 1-4 s a page).
+        queryset = queryset.alias(
+            in_warehouse=Coalesce(
+                Subquery(
+                    Shipment.objects.filter(order=OuterRef("pk"), warehouse_id=warehouse_id)
+                    .order_by()
+                    .values("warehouse_id")[:1]
+                ),
+                Subquery(
+                    Allocation.objects.filter(order=OuterRef("pk"), warehouse_id=warehouse_id)
+                    .order_by()
+                    .values("warehouse_id")[:1]
+                ),
+            )
+        ).filter(in_warehouse__isnull=False)
     return queryset
 
 
@@ -123,7 +159,7 @@ def get_shipment(shipment_id: int) -> Shipment:
 
 def get_shipment_detail(number: str) -> Shipment:
     queryset = Shipment.objects.select_related("order", "warehouse").prefetch_related(
-        "lines__line",
+        Prefetch("lines", queryset=ShipmentLine.objects.select_related("line")),
         Prefetch("tracking_events", queryset=TrackingEvent.objects.order_by("occurred_at")),
     )
     try:

@@ -22,6 +22,11 @@ def apply_tracking_event(event_id: int) -> None:
 
 
 @shared_task
+def apply_tracking_events(event_ids: list[int]) -> int:
+    return services.apply_tracking_events(event_ids=[int(pk) for pk in event_ids])
+
+
+@shared_task
 def apply_pending_tracking_events() -> int:
     return services.apply_pending_tracking_events(older_than=settings.OMS_TRACKING_APPLY_GRACE)
 

@@ -41,6 +41,27 @@ class MoneyField(serializers.Field):
         return str(money.quantize(amount, currency) if currency else amount)
 
 
+def money_text(amount, currency: str) -> str:
+    return str(money.quantize(amount, currency) if currency else amount)
+
+
+# Unbound field instances format dates and datetimes exactly as declared fields do.
+_DATE = serializers.DateField()
+_DATETIME = serializers.DateTimeField()
+
+
+def date_text(value) -> str | None:
+    return None if value is None else _DATE.to_representation(value)
+
+
+def text(value) -> str | None:
+    return None if value is None else str(value)
+
+
+def datetime_text(value) -> str | None:
+    return None if value is None else _DATETIME.to_representation(value)
+
+
 class OrderLineOutput(serializers.ModelSerializer):
     unit_price = MoneyField()
     discount = MoneyField()
@@ -61,6 +82,9 @@ class OrderLineOutput(serializers.ModelSerializer):
             "is_final_sale",
         ]
 
+    def to_representation(self, line: OrderLine) -> dict:
+        return line_row(line, self.context.get("currency"))
+
 
 class PaymentTransactionOutput(serializers.ModelSerializer):
     actor = serializers.CharField(source="actor_label")
@@ -80,6 +104,9 @@ class PaymentTransactionOutput(serializers.ModelSerializer):
             "actor",
             "created_at",
         ]
+
+    def to_representation(self, transaction: PaymentTransaction) -> dict:
+        return transaction_row(transaction, self.context.get("currency"))
 
 
 class PaymentOutput(serializers.ModelSerializer):
@@ -103,11 +130,17 @@ class PaymentOutput(serializers.ModelSerializer):
             "transactions",
         ]
 
+    def to_representation(self, payment: Payment) -> dict:
+        return payment_row(payment, self.context.get("currency"))
+
 
 class TrackingEventOutput(serializers.ModelSerializer):
     class Meta:
         model = TrackingEvent
         fields = ["carrier_event_id", "status", "description", "location", "occurred_at"]
+
+    def to_representation(self, event: TrackingEvent) -> dict:
+        return tracking_event_row(event)
 
 
 class ShipmentLineOutput(serializers.Serializer):
@@ -140,6 +173,9 @@ class ShipmentOutput(serializers.ModelSerializer):
             "tracking_events",
         ]
 
+    def to_representation(self, shipment: Shipment) -> dict:
+        return shipment_row(shipment)
+
 
 class OrderEventOutput(serializers.ModelSerializer):
     actor = serializers.SerializerMethodField()
@@ -151,8 +187,14 @@ class OrderEventOutput(serializers.ModelSerializer):
     def get_actor(self, event: OrderEvent) -> dict:
         return {"kind": event.actor_kind, "label": event.actor_label}
 
+    def to_representation(self, event: OrderEvent) -> dict:
+        return order_event_row(event)
+
 
 class OrderSummaryOutput(serializers.ModelSerializer):
+    """A row of the order list. The declared fields give the schema; to_representation writes
+    the row by hand, as a page serializes up to 200 of them (a tenth of the generic cost)."""
+
     total = MoneyField()
 
     class Meta:
@@ -170,6 +212,20 @@ class OrderSummaryOutput(serializers.ModelSerializer):
             "updated_at",
         ]
 
+    def to_representation(self, order: Order) -> dict:
+        return {
+            "number": order.number,
+            "status": order.status,
+            "channel": order.channel,
+            "external_reference": order.external_reference,
+            "email": order.email,
+            "currency": order.currency,
+            "total": money_text(order.total, order.currency),
+            "promised_delivery_date": date_text(order.promised_delivery_date),
+            "created_at": datetime_text(order.created_at),
+            "updated_at": datetime_text(order.updated_at),
+        }
+
 
 class NotificationOutput(serializers.Serializer):
     event_type = serializers.CharField()
@@ -181,6 +237,9 @@ class NotificationOutput(serializers.Serializer):
     last_error = serializers.CharField()
     sent_at = serializers.DateTimeField()
     created_at = serializers.DateTimeField()
+
+    def to_representation(self, delivery) -> dict:
+        return notification_row(delivery)
 
 
 class OrderDetailOutput(serializers.ModelSerializer):
@@ -250,6 +309,36 @@ class OrderDetailOutput(serializers.ModelSerializer):
             for name in ("subtotal", "discount_total", "shipping_total", "total")
         }
 
+    def to_representation(self, order: Order) -> dict:
+        currency = order.currency
+        return {
+            "number": order.number,
+            "status": order.status,
+            "hold_reason": order.hold_reason,
+            "channel": order.channel,
+            "external_reference": order.external_reference,
+            "customer": self.get_customer(order),
+            "email": order.email,
+            "phone": order.phone,
+            "locale": order.locale,
+            "shipping_address": order.shipping_address,
+            "billing_address": order.billing_address,
+            "shipping_method": order.shipping_method,
+            "shipping_price": money_text(order.shipping_price, currency),
+            "currency": currency,
+            "totals": self.get_totals(order),
+            "promised_delivery_date": date_text(order.promised_delivery_date),
+            "placed_by": self.get_placed_by(order),
+            "note": order.note,
+            "created_at": datetime_text(order.created_at),
+            "updated_at": datetime_text(order.updated_at),
+            "lines": [line_row(line, currency) for line in order.lines.all()],
+            "payments": [payment_row(payment, currency) for payment in order.payments.all()],
+            "shipments": [shipment_row(shipment) for shipment in order.shipments.all()],
+            "timeline": [order_event_row(event) for event in order.events.all()],
+            "notifications": [notification_row(d) for d in order.notifications_sent],
+        }
+
 
 class VariantOutput(serializers.ModelSerializer):
     price = MoneyField()
@@ -315,3 +404,113 @@ class CustomerDetailOutput(CustomerOutput):
 
     class Meta(CustomerOutput.Meta):
         fields = [*CustomerOutput.Meta.fields, "addresses"]
+
+
+# The rows the output serializers write. The serializers above declare their fields for the
+# schema; their to_representation calls these instead of DRF's generic field walk, which costs
+# more than the queries on an order detail (ModelSerializer builds its fields on every use).
+
+
+def line_row(line: OrderLine, currency: str | None) -> dict:
+    currency = getattr(line, "currency", None) or currency
+    return {
+        "id": line.id,
+        "line_number": line.line_number,
+        "sku": line.sku,
+        "name": line.name,
+        "quantity": line.quantity,
+        "unit_price": money_text(line.unit_price, currency),
+        "discount": money_text(line.discount, currency),
+        "quantity_cancelled": line.quantity_cancelled,
+        "quantity_shipped": line.quantity_shipped,
+        "quantity_returned": line.quantity_returned,
+        "is_final_sale": line.is_final_sale,
+    }
+
+
+def transaction_row(transaction: PaymentTransaction, currency: str | None) -> dict:
+    return {
+        "id": transaction.id,
+        "kind": transaction.kind,
+        "amount": money_text(transaction.amount, currency),
+        "status": transaction.status,
+        "gateway_reference": transaction.gateway_reference,
+        "error_code": transaction.error_code,
+        "error_message": transaction.error_message,
+        "reason": transaction.reason,
+        "actor": transaction.actor_label,
+        "created_at": datetime_text(transaction.created_at),
+    }
+
+
+def payment_row(payment: Payment, order_currency: str | None) -> dict:
+    currency = payment.currency or order_currency
+    return {
+        "id": payment.id,
+        "gateway": payment.gateway,
+        "method_label": payment.method_label,
+        "reference": payment.reference,
+        "currency": payment.currency,
+        "status": payment.status,
+        "amount_authorized": money_text(payment.amount_authorized, currency),
+        "amount_captured": money_text(payment.amount_captured, currency),
+        "amount_refunded": money_text(payment.amount_refunded, currency),
+        # Transactions carry no currency of their own: the order's, as MoneyField reads it.
+        "transactions": [transaction_row(t, order_currency) for t in payment.transactions.all()],
+    }
+
+
+def tracking_event_row(event: TrackingEvent) -> dict:
+    return {
+        "carrier_event_id": event.carrier_event_id,
+        "status": event.status,
+        "description": event.description,
+        "location": event.location,
+        "occurred_at": datetime_text(event.occurred_at),
+    }
+
+
+def shipment_row(shipment: Shipment) -> dict:
+    return {
+        "number": shipment.number,
+        "order": shipment.order.number,
+        "warehouse": shipment.warehouse.code,
+        "status": shipment.status,
+        "carrier": shipment.carrier,
+        "service": shipment.service,
+        "tracking_number": shipment.tracking_number,
+        "promised_delivery_date": date_text(shipment.promised_delivery_date),
+        "estimated_delivery_date": date_text(shipment.estimated_delivery_date),
+        "shipped_at": datetime_text(shipment.shipped_at),
+        "delivered_at": datetime_text(shipment.delivered_at),
+        "lines": [
+            {"line_id": item.line_id, "sku": item.line.sku, "quantity": item.quantity}
+            for item in shipment.lines.all()
+        ],
+        "tracking_events": [tracking_event_row(e) for e in shipment.tracking_events.all()],
+    }
+
+
+def order_event_row(event: OrderEvent) -> dict:
+    return {
+        "id": event.id,
+        "type": event.type,
+        "reason": event.reason,
+        "data": event.data,
+        "actor": {"kind": event.actor_kind, "label": event.actor_label},
+        "created_at": datetime_text(event.created_at),
+    }
+
+
+def notification_row(delivery) -> dict:
+    return {
+        "event_type": text(delivery.event_type),
+        "channel": text(delivery.channel),
+        "target": text(delivery.target),
+        "status": text(delivery.status),
+        "detail": text(delivery.detail),
+        "attempts": None if delivery.attempts is None else int(delivery.attempts),
+        "last_error": text(delivery.last_error),
+        "sent_at": datetime_text(delivery.sent_at),
+        "created_at": datetime_text(delivery.created_at),
+    }

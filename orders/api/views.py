@@ -371,15 +371,24 @@ class TrackingEventCreateApi(APIView):
             ),
             **ERRORS,
         },
-        summary="Post a carrier scan (idempotent by carrier + event_id; any order of arrival)",
+        summary="Post a carrier scan, or a batch of scans (idempotent by carrier + event_id; "
+        "any order of arrival)",
         description="The scan is stored and answered with 202 Accepted; a worker then applies it "
         "to the shipment and the order (and notifies the customer). A scan with an event_id "
         "already stored for the carrier answers 200 with the stored scan and changes nothing. "
         "Scans may arrive in any order: an older scan is kept in the history but never moves "
         "the shipment back. An unknown carrier + tracking number is refused with 404 and "
-        "nothing is stored.",
+        "nothing is stored.\n\n"
+        f"A carrier posting many scans sends them as a JSON array (up to "
+        f"{services.MAX_TRACKING_BATCH}) in one request: the batch is stored at once and "
+        "applied by one worker task, and the answer is 202 with one result per scan, in order "
+        "(`results`: event_id, result accepted / duplicate / rejected, id, shipment, and for a "
+        "rejected scan its code, e.g. shipment_not_found; the others are stored). A batch "
+        "with an invalid scan is refused whole with 400.",
     )
     def post(self, request):
+        if isinstance(request.data, list):
+            return self.post_batch(request)
         data = self.TrackingInput(data=request.data)
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
@@ -395,6 +404,38 @@ class TrackingEventCreateApi(APIView):
             self.TrackingEventAcceptedOutput(event).data,
             status=status.HTTP_202_ACCEPTED if created else status.HTTP_200_OK,
         )
+
+    def post_batch(self, request):
+        data = self.TrackingInput(
+            data=request.data, many=True, allow_empty=False, max_length=services.MAX_TRACKING_BATCH
+        )
+        data.is_valid(raise_exception=True)
+        outcomes = services.record_tracking_events(
+            scans=[
+                services.ScanInput(carrier_event_id=values.pop("event_id"), **values)
+                for values in map(dict, data.validated_data)
+            ],
+            actor=actor_for(request),
+        )
+        results = []
+        for outcome in outcomes:
+            item = {"event_id": outcome.scan.carrier_event_id}
+            if outcome.error is not None:
+                item |= {
+                    "result": "rejected",
+                    "id": None,
+                    "shipment": None,
+                    "code": outcome.error.code,
+                    "detail": str(outcome.error),
+                }
+            else:
+                item |= {
+                    "result": "accepted" if outcome.created else "duplicate",
+                    "id": outcome.event.pk,
+                    "shipment": outcome.shipment_number,
+                }
+            results.append(item)
+        return Response({"results": results}, status=status.HTTP_202_ACCEPTED)
 
 
 class ProductListApi(GenericAPIView):

@@ -27,16 +27,25 @@ from orders.services.placement import (
     confirm_order,
     place_order,
 )
+from orders.services.tracking import (
+    MAX_TRACKING_BATCH,
+    ScanInput,
+    apply_tracking_events,
+    record_tracking_events,
+)
 
 __all__ = [
+    "MAX_TRACKING_BATCH",
     "CustomerInput",
     "LineInput",
     "OrderInput",
     "PaymentInput",
+    "ScanInput",
     "adjust_stock",
     "advance_shipment",
     "apply_pending_tracking_events",
     "apply_tracking_event",
+    "apply_tracking_events",
     "cancel_abandoned_orders",
     "cancel_lines",
     "cancel_order",
@@ -47,6 +56,7 @@ __all__ = [
     "hold_order",
     "place_order",
     "record_tracking_event",
+    "record_tracking_events",
     "release_order",
     "resume_pending_transactions",
     "settle_payments",
