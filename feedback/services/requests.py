@@ -24,7 +24,7 @@ from feedback.models import FeedbackRequest, RequestDelay, Review
 from notifications.services import preferences
 from oms.actors import Actor
 from oms.exceptions import Conflict, NotFound
-from orders.models import Order, OrderEvent, OrderLine
+from orders.models import Order, OrderEvent, OrderLine, Shipment
 from orders.services import events as order_events
 from returns.models import ReturnRequest, ReturnStatus
 
@@ -86,8 +86,13 @@ def schedule_review_requests(*, now: datetime | None = None, limit: int = BATCH)
     how many were created; a repeat (or a concurrent run) creates nothing more."""
     now = now or timezone.now()
     already_asked = FeedbackRequest.objects.filter(kind=Kind.REVIEW, order_id=OuterRef("pk"))
+    # Start from the parcels delivered in the window (an index range), not every order ever
+    # delivered: the sweep runs every ten minutes on a store with years of history.
+    recently_delivered = Shipment.objects.filter(delivered_at__gte=now - ASK_WITHIN).values(
+        "order_id"
+    )
     candidates = list(
-        Order.objects.filter(status=Order.Status.DELIVERED)
+        Order.objects.filter(status=Order.Status.DELIVERED, pk__in=recently_delivered)
         .exclude(channel__in=NOT_ASKED_CHANNELS)
         .annotate(delivered_at=Max("shipments__delivered_at"))
         .filter(delivered_at__gte=now - ASK_WITHIN)
