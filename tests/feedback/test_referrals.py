@@ -495,3 +495,27 @@ def test_customer_360_shows_the_referral_panel(referrer):
     assert referrer.code in html and 'data-panel="referrals"' in html
     friend_page = client.get(f"/console/customers/{friend.customer_id}/").content.decode()
     assert f"Referred by Ana Souza (code {referrer.code})" in friend_page
+
+
+@pytest.mark.parametrize("friends", [0, 12])
+def test_the_360_panel_reads_in_one_query_and_makes_nothing(
+    referrer, friends, django_assert_num_queries
+):
+    from feedback.referral_wiring import customer_panel
+
+    for i in range(friends):
+        referrals.record_referral(
+            code=referrer.code, order=place(f"friend{i}@example.com"), actor=ACTOR
+        )
+    customer = referrer.customer
+    with django_assert_num_queries(1):
+        panel = customer_panel(customer, None)
+    assert panel["code"] == referrer.code
+    assert panel["referrals"] == {"pending": friends, "rewarded": 0, "void": 0}
+    assert panel["referred_by"] is None
+
+    newcomer = place("carla@example.com", name="Carla Dias").customer
+    with django_assert_num_queries(1):
+        empty = customer_panel(newcomer, None)
+    assert (empty["code"], empty["url"]) == ("", "")
+    assert not ReferralCode.objects.filter(customer=newcomer).exists()
