@@ -20,3 +20,7 @@ class FeedbackConfig(AppConfig):
         register_context_provider(import_string("feedback.services.recommendations.email_context"))
         import_string("feedback.console.register")()  # F2: console panels, insights measures
         import_string("feedback.referral_wiring.register")()  # F4: referral link, 360 panel
+        # The demo store's feedback, seeded by support's seed_demo after its own steps.
+        import_string("support.demo.extensions.register_demo_step")(
+            "Feedback", "feedback.demo.seed_feedback"
+        )

@@ -42,6 +42,7 @@ from orders.models import Order
 from returns.demo import seed_returns
 from support.demo import SEED_SALT as CASES_SEED_SALT
 from support.demo import seed_cases
+from support.demo.extensions import demo_steps
 
 # Console-only logins: no admin access (not staff), one console group each. The warehouse login
 # receives and inspects returned parcels (/console/returns/receive/) and nothing else.
@@ -132,6 +133,9 @@ class Command(BaseCommand):
             )
             self.stdout.write(f"Cases: {summary}")
             seed_returns(clock=clock, now=real_now, users=users, stdout=self.stdout)
+            for label, step in demo_steps():
+                summary = step(clock=clock, now=real_now, users=users, stdout=self.stdout)
+                self.stdout.write(f"{label}: {summary}")
         self.print_summary(client, time.monotonic() - started)
 
     def print_summary(self, client: ApiClient | None, seconds: float) -> None:
