@@ -519,3 +519,19 @@ def test_the_360_panel_reads_in_one_query_and_makes_nothing(
         empty = customer_panel(newcomer, None)
     assert (empty["code"], empty["url"]) == ("", "")
     assert not ReferralCode.objects.filter(customer=newcomer).exists()
+
+
+def test_the_delivered_email_footer_carries_the_customers_own_link(store):
+    order = deliver_all(place("bruno@example.com"))
+    message = OutboxMessage.objects.filter(
+        event_type="shipment.delivered", aggregate_id=order.number
+    ).first()
+    if message is None:  # shipment events are aggregated by shipment number
+        message = OutboxMessage.objects.filter(
+            event_type="shipment.delivered", payload__order__number=order.number
+        ).first()
+
+    email = render_email(message)
+    code = ReferralCode.objects.get(customer=order.customer).code
+    assert f"/r/{code}/" in email.text and f"/r/{code}/" in email.html
+    assert "you both get store credit" in email.text
