@@ -2,7 +2,9 @@
 photos, survey answers (add your helpers below, one block per owner)."""
 
 import itertools
+import struct
 import uuid
+import zlib
 
 from django.core.files.base import ContentFile
 
@@ -13,12 +15,24 @@ from tests.factories import StockFactory, VariantFactory, WarehouseFactory
 from tests.orders.builders import ACTOR, order_input
 
 _numbers = itertools.count(1)
-# The smallest valid PNG (1x1): what a phone photo is, for the type check.
-PNG = (
-    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
-    b"\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00"
-    b"\x00\x00\x00IEND\xaeB`\x82"
-)
+
+
+def _png() -> bytes:
+    """A valid 1x1 PNG (what a phone photo is, for the type check; browsers can draw it)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 6, 0, 0, 0)  # 1x1, 8-bit RGBA
+    pixels = zlib.compress(b"\x00\xc0\x39\x2b\xff")  # filter byte + one red pixel
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+    )
+
+
+PNG = _png()
 
 
 def placed_order(

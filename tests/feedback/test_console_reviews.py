@@ -232,6 +232,6 @@ def test_the_feedback_panels_add_a_fixed_number_of_queries(
     sign_in(client, "supervisor")
     with django_assert_max_num_queries(45):
         assert client.get(reverse("console:order-detail", args=[order.number])).status_code == 200
-    with django_assert_max_num_queries(22):
+    with django_assert_max_num_queries(30):
         url = reverse("console:customer-detail", args=[order.customer_id])
         assert client.get(url).status_code == 200

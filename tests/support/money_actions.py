@@ -38,6 +38,14 @@ def ensure_roles() -> None:
                     content_type__app_label="support", codename__in=codenames
                 )
             )
+    # Review moderation (feedback/0002): supervisors and admins.
+    moderation = importlib.import_module("feedback.migrations.0002_moderate_reviews_permission")
+    for role in moderation.ROLES:
+        Group.objects.get(name=role).permissions.add(
+            *Permission.objects.filter(
+                content_type__app_label="feedback", codename="moderate_reviews"
+            )
+        )
     for (role, action), (per_action, per_order) in seed.LIMITS.items():
         for currency, factor in seed.CURRENCY_FACTORS.items():
             AuthorityRule.objects.get_or_create(
