@@ -17,11 +17,12 @@ from django.db import DEFAULT_DB_ALIAS, connections
 from oms.bulk.steps import SCRATCH, SEQUENCED, STEPS, TABLES, Step
 from orders.demo import data as demo
 
+INSERTED = re.compile(r"\s*INSERT INTO (\w+)")
 # Tables that must be empty for a store to be generated into (without --replace).
 STORE_TABLES = ["orders_order", "orders_customer", "orders_warehouse", "orders_product"]
 # Weights of the work after the steps, in the same unit as Step.weight.
-INDEX_WEIGHT = 60.0
-ANALYZE_WEIGHT = 25.0
+INDEX_WEIGHT = 190.0
+ANALYZE_WEIGHT = 60.0
 # The order number sequence (orders.services.placement.next_order_number) continues after the
 # numbers written, which are 100000 + id like the ones it hands out.
 ORDER_NUMBER_START = 100000
@@ -174,6 +175,7 @@ def generate(
         raise RuntimeError("a bulk store is generated outside any transaction")
     started = time.monotonic()
     timings: dict[str, float] = {}
+    counts = dict.fromkeys(SEQUENCED, 0)
     params = parameters(orders=orders, days=days, anchor=anchor)
     with connection.cursor() as cursor:
         found = existing_rows(cursor)
@@ -193,6 +195,7 @@ def generate(
             seed=seed,
             progress=progress,
             timings=timings,
+            counts=counts,
             using=using,
         )
         _run_lanes(
@@ -201,6 +204,7 @@ def generate(
             seed=seed,
             progress=progress,
             timings=timings,
+            counts=counts,
             using=using,
         )
     finally:
@@ -222,19 +226,15 @@ def generate(
             "SELECT setval('orders_order_number_seq', %s + (SELECT max(id) FROM orders_order))",
             [ORDER_NUMBER_START],
         )
-        progress.start("analyze", ANALYZE_WEIGHT)
-        step_started = time.monotonic()
-        cursor.execute(f"VACUUM ANALYZE {', '.join(TABLES)}")
-        timings["analyze"] = time.monotonic() - step_started
-        progress.done("analyze", timings["analyze"])
-        counts = {}
-        for table in SEQUENCED:
-            cursor.execute(f"SELECT count(*) FROM {table}")
-            counts[table] = cursor.fetchone()[0]
+    progress.start("analyze", ANALYZE_WEIGHT)
+    step_started = time.monotonic()
+    _vacuum(using=using)
+    timings["analyze"] = time.monotonic() - step_started
+    progress.done("analyze", timings["analyze"])
     return Generated(orders, days, anchor, time.monotonic() - started, counts, timings)
 
 
-def _run_lanes(lanes, params, *, seed, progress, timings, using) -> None:
+def _run_lanes(lanes, params, *, seed, progress, timings, counts, using) -> None:
     """Run each lane's steps in order, the lanes side by side (the first one in this thread,
     the others each in a thread with a database session of its own)."""
 
@@ -252,6 +252,9 @@ def _run_lanes(lanes, params, *, seed, progress, timings, using) -> None:
                     step_started = time.monotonic()
                     for statement in statements(step.sql):
                         cursor.execute(statement, params)
+                        inserted = INSERTED.match(statement)
+                        if inserted and inserted[1] in counts:
+                            counts[inserted[1]] += cursor.rowcount
                     timings[step.name] = time.monotonic() - step_started
                     progress.done(step.name, timings[step.name])
             finally:
@@ -261,30 +264,68 @@ def _run_lanes(lanes, params, *, seed, progress, timings, using) -> None:
     _side_by_side([partial(run, steps) for steps in lanes], using=using)
 
 
-def _rebuild(deferred: list[Deferred], *, using: str) -> None:
-    """Make the deferred indexes and constraints again, in two sessions, the largest tables'
-    spread over both."""
+def _table_sizes(using: str) -> dict[str, int]:
     with connections[using].cursor() as cursor:
         cursor.execute(
             "SELECT relname, pg_relation_size(oid) FROM pg_class WHERE relname = ANY(%s)",
             [TABLES],
         )
-        sizes = dict(cursor.fetchall())
-    lanes: list[list[Deferred]] = [[], []]
+        return dict(cursor.fetchall())
+
+
+def _spread(items: list, size_of: Callable[[object], int]) -> list[list]:
+    """Two lanes of about the same total size, the largest items first."""
+    lanes: list[list] = [[], []]
     loads = [0, 0]
-    for item in sorted(deferred, key=lambda item: -sizes.get(item.table, 0)):
+    for item in sorted(items, key=size_of, reverse=True):
         lane = loads.index(min(loads))
         lanes[lane].append(item)
-        loads[lane] += sizes.get(item.table, 0)
+        loads[lane] += size_of(item)
+    return lanes
 
-    def run(items: list[Deferred]) -> None:
-        with connections[using].cursor() as cursor:
-            cursor.execute(f"SET maintenance_work_mem = {SESSION_SETTINGS['maintenance_work_mem']}")
-            for item in items:
-                cursor.execute(item.create)
-            cursor.execute("RESET maintenance_work_mem")
 
-    _side_by_side([partial(run, items) for items in lanes], using=using)
+def _run_sql(sql: list[str], *, setting: str = "", using: str) -> None:
+    with connections[using].cursor() as cursor:
+        if setting:
+            cursor.execute(f"SET {setting} = {SESSION_SETTINGS[setting]}")
+        for statement in sql:
+            cursor.execute(statement)
+        if setting:
+            cursor.execute(f"RESET {setting}")
+
+
+def _rebuild(deferred: list[Deferred], *, using: str) -> None:
+    """Make the deferred indexes and constraints again, in two sessions, the largest tables'
+    spread over both."""
+    sizes = _table_sizes(using)
+    lanes = _spread(deferred, lambda item: sizes.get(item.table, 0))
+    _side_by_side(
+        [
+            partial(
+                _run_sql,
+                [item.create for item in lane],
+                setting="maintenance_work_mem",
+                using=using,
+            )
+            for lane in lanes
+        ],
+        using=using,
+    )
+
+
+def _vacuum(*, using: str) -> None:
+    """VACUUM ANALYZE the tables written, in two sessions: statistics for the planner, and the
+    visibility map and hint bits set now rather than by the first reads (or an autovacuum
+    during a benchmark)."""
+    sizes = _table_sizes(using)
+    lanes = _spread(TABLES, lambda table: sizes.get(table, 0))
+    _side_by_side(
+        [
+            partial(_run_sql, [f"VACUUM ANALYZE {table}" for table in lane], using=using)
+            for lane in lanes
+        ],
+        using=using,
+    )
 
 
 def _side_by_side(work: list[Callable[[], None]], *, using: str) -> None:
