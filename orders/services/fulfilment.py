@@ -74,19 +74,22 @@ def create_initial_shipments(*, order: Order, actor: Actor) -> list[Shipment]:
     by_warehouse: dict[int, list[Allocation]] = defaultdict(list)
     for allocation in Allocation.objects.filter(order=order, quantity__gt=0).order_by("pk"):
         by_warehouse[allocation.warehouse_id].append(allocation)
-    shipments = []
-    for index, (warehouse_id, allocations) in enumerate(sorted(by_warehouse.items()), start=1):
-        shipment = Shipment.objects.create(
+    groups = sorted(by_warehouse.items())
+    # Two statements whatever the number of warehouses (the database returns the new ids).
+    shipments = Shipment.objects.bulk_create(
+        Shipment(
             order=order,
             warehouse_id=warehouse_id,
             number=f"{order.number}-{index}",
             promised_delivery_date=order.promised_delivery_date,
         )
-        ShipmentLine.objects.bulk_create(
-            ShipmentLine(shipment=shipment, line_id=a.line_id, quantity=a.quantity)
-            for a in allocations
-        )
-        shipments.append(shipment)
+        for index, (warehouse_id, _allocations) in enumerate(groups, start=1)
+    )
+    ShipmentLine.objects.bulk_create(
+        ShipmentLine(shipment=shipment, line_id=a.line_id, quantity=a.quantity)
+        for shipment, (_warehouse_id, allocations) in zip(shipments, groups, strict=True)
+        for a in allocations
+    )
     if shipments:
         events.record(
             order,
