@@ -92,8 +92,10 @@ TEMPLATES = [
 
 # SQLite by default so `make run` needs no service; DATABASE_URL selects PostgreSQL.
 # CONN_MAX_AGE stays 0 under ASGI: Django's persistent connections are per thread and ASGI runs
-# sync code on a pool of threads, so kept-open connections would leak (docs: "Persistent
-# connections" under ASGI). Issue 7's measurements decide on pooling.
+# each request's sync code on a thread of its own, so a kept connection is never reused (docs:
+# "Persistent connections" under ASGI). Pooling was measured in issue 7 (README, "Database
+# connections"; docs/performance.md, "Placement"): not adopted yet — the request's own CPU
+# dominates, and Django's pool needs psycopg 3, which costs more client CPU than psycopg2.
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
