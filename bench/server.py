@@ -4,6 +4,7 @@ their memory (RSS of every process of the tree) read after the runs."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from bench import harness
@@ -39,6 +40,15 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process (its own threads; not its reaped children)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def command_line(pid: int) -> str:
     try:
         raw = Path(f"/proc/{pid}/cmdline").read_bytes()
@@ -72,8 +82,7 @@ class Server:
     def description(self) -> str:
         return (
             f"uvicorn oms.asgi:application --workers {self.workers} on {self.base_url} "
-            f"(DB_CONN_MAX_AGE={self.web_env.get('DB_CONN_MAX_AGE', '0')}, "
-            f"DB_POOL={self.web_env.get('DB_POOL', '-')}); "
+            f"(DB_CONN_MAX_AGE={self.web_env.get('DB_CONN_MAX_AGE', '0')}); "
             f"celery worker --concurrency {self.worker_concurrency}"
         )
 
@@ -100,6 +109,13 @@ class Server:
             for pid in descendants(process.pid):
                 rows.append((role, pid, rss_mb(pid), command_line(pid)))
         return rows
+
+    def cpu(self) -> dict[str, float]:
+        """CPU seconds used so far by the web processes and by the worker processes."""
+        totals = {"web": 0.0, "worker": 0.0}
+        for role, process in zip(("web", "worker"), self.started, strict=False):
+            totals[role] = sum(cpu_seconds(pid) for pid in descendants(process.pid))
+        return totals
 
     def memory_report(self) -> str:
         rows = self.processes()

@@ -24,7 +24,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.load import LoadResult, Session, run_load
+from bench.load import LoadResult, Session, load_average, run_load
 
 PATH = "/api/v1/orders/"
 WAREHOUSES = [("P2EAST", "NJ", 1), ("P2WEST", "CA", 2), ("P2SOUTH", "TX", 3)]
@@ -147,6 +147,13 @@ class Statement:
     kind: str = "sql"  # or "begin" / "commit" / "rollback"
 
 
+def _inline(raw_cursor, sql: str, params) -> str:
+    if params is None:
+        return sql
+    text = raw_cursor.mogrify(sql, params)
+    return text.decode() if isinstance(text, bytes) else text
+
+
 def capture_placement(catalogue: Catalogue, body: dict) -> tuple[list[Statement], dict]:
     """Place one order through the API in-process and record every statement it sends."""
     from django.db import connection
@@ -155,9 +162,14 @@ def capture_placement(catalogue: Catalogue, body: dict) -> tuple[list[Statement]
     statements: list[Statement] = []
 
     def wrapper(execute, sql, params, many, context):
-        result = execute(sql, params, many, context)
         raw_cursor = context["cursor"].cursor
-        text = raw_cursor.query.decode() if raw_cursor.query else sql
+        # psycopg2 and psycopg 3's client-side cursor (Django's default) both inline the
+        # parameters exactly as they send them.
+        if many:
+            text = ";\n".join(_inline(raw_cursor, sql, p) for p in params)
+        else:
+            text = _inline(raw_cursor, sql, params)
+        result = execute(sql, params, many, context)
         returned: list[tuple] = []
         if raw_cursor.description is not None:
             try:
@@ -209,6 +221,7 @@ def capture_placement(catalogue: Catalogue, body: dict) -> tuple[list[Statement]
 # --- the pgbench script -----------------------------------------------------------------------
 
 UUID_RE = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b")
+HEX_UUID_RE = re.compile(r"(?<=')[0-9a-f]{32}(?='::uuid)")
 SBX_RE = re.compile(r"sbx_[0-9a-f]{20}")
 
 
@@ -244,6 +257,9 @@ def raw_script(statements: list[Statement], info: dict) -> str:
             text = text.replace(literal, f":{var}")
         for literal in sorted(set(UUID_RE.findall(text))):
             text = text.replace(literal, f":{fresh_var(literal, 'gen_random_uuid()::text')}")
+        for literal in sorted(set(HEX_UUID_RE.findall(text))):  # psycopg 3: uuid.hex
+            var = fresh_var(literal, "replace(gen_random_uuid()::text, '-', '')")
+            text = text.replace(literal, f":{var}")
         # Values returned earlier (ids, the order number): as whole tokens only.
         for literal, var in sorted(returned.items(), key=lambda kv: -len(kv[0])):
             text = re.sub(rf"(?<![\w.]){re.escape(literal)}(?![\w.])", f":{var}", text)
@@ -275,6 +291,33 @@ def raw_script(statements: list[Statement], info: dict) -> str:
     return "\n".join(lines + body) + "\n"
 
 
+REFERENCE_PARTS = [
+    r"nextval\('orders_order_number_seq'\)",
+    r'^WITH x\(c0\) AS \(INSERT INTO "orders_order" ',
+    r'INSERT INTO "orders_orderline" ',
+    r'^UPDATE "orders_stock" ',
+    r'INSERT INTO "orders_orderevent" ',
+]
+
+
+def reference_script(script: str) -> str:
+    """The issue's reference transaction cut from a placement's script: 1 order, 3 lines,
+    3 stock updates and 1 event in one transaction (its figure: ~1,280/s at 8 clients on a
+    2-core machine), made of the app's own statements."""
+    units, lines = [], script.splitlines()
+    for number, line in enumerate(lines):
+        if line.startswith("\\gset"):
+            continue
+        gset = number + 1 < len(lines) and lines[number + 1].startswith("\\gset")
+        units.append((line, lines[number + 1] if gset else None))
+    chosen = ["BEGIN;"]
+    for pattern in REFERENCE_PARTS:
+        line, gset = next(u for u in units if re.search(pattern, u[0]))
+        chosen += [line] + ([gset] if gset else [])
+    chosen.append("COMMIT;")
+    return "\n".join(chosen) + "\n"
+
+
 def spread_ids(step: int = 10_000_000) -> None:
     """Give every table's id sequence its own range (bench database only), so the raw script's
     id substitution cannot confuse two tables' ids."""
@@ -293,7 +336,12 @@ def spread_ids(step: int = 10_000_000) -> None:
 
 
 def run_pgbench(
-    database_url: str, scripts: list[str], clients: int, seconds: float, workdir: Path
+    database_url: str,
+    scripts: list[str],
+    clients: int,
+    seconds: float,
+    workdir: Path,
+    name: str = "placement",
 ) -> dict:
     """Replay the scripts (one picked at random per transaction); returns transactions per
     second and the latency average (ms)."""
@@ -301,7 +349,7 @@ def run_pgbench(
         raise RuntimeError("pgbench not found (PATH, /usr/lib/postgresql/*/bin)")
     files = []
     for number, script in enumerate(scripts):
-        path = workdir / f"placement-{number:02d}.sql"
+        path = workdir / f"{name}-{number:02d}.sql"
         path.write_text(script)
         files += ["-f", str(path)]
     command = [
@@ -365,7 +413,15 @@ def main(ctx) -> None:
     keep = getattr(ctx.args, "keep_scripts", None)
     clients = [int(c) for c in str(ctx.args.clients).split(",") if c.strip()]
     for count in clients:
+        cpu_before = ctx.server.cpu()
         result = run(ctx.base_url, catalogue, count, ctx.seconds(ctx.args.seconds))
+        cpu_after = ctx.server.cpu()
+        orders = max(1, result.total_requests)  # warm-up included, as in the CPU
+        cpu_ms = {k: (cpu_after[k] - cpu_before[k]) * 1000 / orders for k in cpu_after}
+        ctx.notes.append(
+            f"{result.name}: CPU per order: web {cpu_ms['web']:.1f} ms, "
+            f"worker {cpu_ms['worker']:.1f} ms"
+        )
         ctx.results.append(result)
         raw = run_pgbench(
             ctx.database_url, scripts, count, max(3, ctx.seconds(ctx.args.seconds)), ctx.workdir
@@ -377,7 +433,18 @@ def main(ctx) -> None:
             f"({raw['latency_ms']:.1f} ms, {raw['failed']} failed); load {result.load_average}",
             flush=True,
         )
+    reference = [reference_script(script) for script in scripts]
+    raw = run_pgbench(
+        ctx.database_url, reference, 8, max(3, ctx.seconds(10)), ctx.workdir, name="reference"
+    )
+    ctx.notes.append(
+        f"reference transaction (1 order, 3 lines, 3 stock updates, 1 event, one commit; the "
+        f"issue's ~1,280/s at 8 clients): {raw['tps']:.1f}/s at 8 clients here, "
+        f"load {load_average()}"
+    )
     if keep:
         Path(keep).mkdir(parents=True, exist_ok=True)
+        for number, script in enumerate(reference):
+            (Path(keep) / f"reference-{number:02d}.sql").write_text(script)
         for number, script in enumerate(scripts):
             (Path(keep) / f"placement-{number:02d}.sql").write_text(script)
