@@ -26,6 +26,7 @@ SCREENSHOTS = {
     "customer": "/tmp/feedback-review-page.png",
     "queue": "/tmp/feedback-review-queue.png",
     "review": "/tmp/feedback-review-console.png",
+    "order": "/tmp/feedback-review-order.png",
 }
 
 
@@ -103,6 +104,15 @@ def test_a_customer_reviews_with_a_photo_from_the_email_and_a_moderator_publishe
     expect(mod.locator("#review-status")).to_have_attribute("data-status", "published")
     expect(mod.locator("#flash")).to_contain_text("The review is published.")
     mod.screenshot(path=SCREENSHOTS["review"], full_page=True)
+
+    # --- The order page: the review in the feedback panel and the decision on the timeline.
+    mod.goto(f"{base}/console/orders/{shop['number']}/")
+    panel = mod.locator("[data-panel=feedback]")
+    expect(panel).to_contain_text("Soft cotton, true to size.")
+    expect(panel).to_contain_text("Published")
+    expect(mod.locator("#timeline li[data-step=review_published]")).to_contain_text("marta")
+    panel.scroll_into_view_if_needed()
+    mod.screenshot(path=SCREENSHOTS["order"], full_page=True)
 
     def outcome():
         review = Review.objects.get(pk=review_id)
