@@ -4,7 +4,9 @@ their memory (RSS of every process of the tree) read after the runs."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import subprocess
 from pathlib import Path
 
 from bench import harness
@@ -87,12 +89,11 @@ class Server:
         )
 
     def __enter__(self) -> Server:
+        worker = harness.worker_command(self.worker_concurrency)
+        worker.insert(1, "--quiet")  # no start-up banner in the benchmark's output
         commands = [
             (harness.server_command(self.port, self.workers), self.web_env),
-            (
-                harness.worker_command(self.worker_concurrency),
-                harness.worker_environment(self.env),
-            ),
+            (worker, harness.worker_environment(self.env)),
         ]
         self._context = harness.processes(commands)
         self.started = self._context.__enter__()
@@ -100,6 +101,13 @@ class Server:
         return self
 
     def __exit__(self, *exc_info):
+        # The leaders first (uvicorn and Celery stop their own children cleanly: no "worker
+        # lost" noise), then whatever is left of their process groups.
+        for process in self.started:
+            process.terminate()
+        for process in self.started:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=20)
         return self._context.__exit__(*exc_info)
 
     def processes(self) -> list[tuple[str, int, float, str]]:
