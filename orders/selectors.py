@@ -66,7 +66,9 @@ def get_order_detail(number: str) -> Order:
         Prefetch(
             "shipments",
             queryset=Shipment.objects.select_related("warehouse").prefetch_related(
-                Prefetch("lines", queryset=ShipmentLine.objects.select_related("line")),
+                Prefetch(
+                    "lines", queryset=ShipmentLine.objects.select_related("line").order_by("pk")
+                ),
                 Prefetch("tracking_events", queryset=TrackingEvent.objects.order_by("occurred_at")),
             ),
         ),
@@ -159,7 +161,7 @@ def get_shipment(shipment_id: int) -> Shipment:
 
 def get_shipment_detail(number: str) -> Shipment:
     queryset = Shipment.objects.select_related("order", "warehouse").prefetch_related(
-        Prefetch("lines", queryset=ShipmentLine.objects.select_related("line")),
+        Prefetch("lines", queryset=ShipmentLine.objects.select_related("line").order_by("pk")),
         Prefetch("tracking_events", queryset=TrackingEvent.objects.order_by("occurred_at")),
     )
     try:

@@ -20,6 +20,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -329,6 +330,8 @@ def stores(ctx) -> list[str]:
     names = [n.strip() for n in os.environ.get("BENCH_STORES", "").split(",") if n.strip()]
     if names:
         return [_url_of(ctx.database_url, name) for name in names]
+    if store_label(ctx.database_url)[-1:] in ("k", "M"):
+        return [ctx.database_url]  # the run's own database is a seeded store: read it
     orders = 20_000 if ctx.quick else 100_000
     url = f"{ctx.database_url}_store_{orders // 1000}k"
     harness.ensure_database(url)
@@ -351,9 +354,9 @@ def main(ctx) -> None:
         label = f" {store_label(database_url)}"
         _use_database(database_url)
         sample = make_sample()
-        with server_for(ctx, database_url, worker_concurrency=1) as server:
+        with own_server(ctx, database_url, worker_concurrency=1) as base_url:
             figures = measure(
-                server.base_url,
+                base_url,
                 database_url,
                 sample,
                 reads=list(READS),
@@ -390,6 +393,16 @@ def server_for(ctx, database_url: str, worker_concurrency: int):
         worker_concurrency=worker_concurrency,
         web_env=web_env,
     )
+
+
+@contextmanager
+def own_server(ctx, database_url: str, worker_concurrency: int):
+    """The run's server when the store is the run's database, else one of its own."""
+    if database_url == ctx.database_url:
+        yield ctx.base_url
+        return
+    with server_for(ctx, database_url, worker_concurrency) as server:
+        yield server.base_url
 
 
 def _url_of(database_url: str, name: str) -> str:

@@ -257,6 +257,7 @@ def run(
     batch: int = 1,
     with_raw: bool = True,
     web_env: dict[str, str] | None = None,
+    base_url: str | None = None,
 ) -> TrackingFigures:
     """Sample the store's parcels, measure the raw limit, then post scans to a server and worker
     of its own on that store."""
@@ -269,14 +270,17 @@ def run(
     if with_raw:
         scripts = capture_scan_sql(parcels, token, batch)
         raw = batch * raw_limit(scripts, database_url, clients=clients, seconds=seconds)
-    env = {**env, "DATABASE_URL": database_url}
-    with Server(
-        env, workers=workers, worker_concurrency=worker_concurrency, web_env=web_env
-    ) as server:
-        time.sleep(3)  # the worker connects to the broker
-        figures = measure(
-            server.base_url, parcels, token, clients=clients, seconds=seconds, batch=batch
-        )
+    if base_url is not None:  # the run's own server and worker, on this database
+        figures = measure(base_url, parcels, token, clients=clients, seconds=seconds, batch=batch)
+    else:
+        env = {**env, "DATABASE_URL": database_url}
+        with Server(
+            env, workers=workers, worker_concurrency=worker_concurrency, web_env=web_env
+        ) as server:
+            time.sleep(3)  # the worker connects to the broker
+            figures = measure(
+                server.base_url, parcels, token, clients=clients, seconds=seconds, batch=batch
+            )
     figures.raw_per_s = raw
     return figures
 
@@ -284,9 +288,15 @@ def run(
 def main(ctx) -> None:
     """`python -m bench --only tracking`: on the first store reads uses (see reads.stores)."""
     database_url = reads.stores(ctx)[0]
+    env = ctx.env
+    base_url = ctx.base_url if database_url == ctx.database_url else None
+    if base_url is None:
+        # The run's own worker consumes the run's Redis database: this store's server and
+        # worker get another one, or the run's worker would take (and drop) its tasks.
+        env = {**env, "REDIS_URL": store_redis_url(env["REDIS_URL"])}
     for batch in (1, BATCH):
         figures = run(
-            ctx.env,
+            env,
             database_url,
             clients=8,
             seconds=ctx.seconds(15),
@@ -294,12 +304,21 @@ def main(ctx) -> None:
             worker_concurrency=ctx.args.worker_concurrency,
             batch=batch,
             web_env={k: v for k, v in ctx.server.web_env.items() if k in reads.WEB_SETTINGS},
+            base_url=base_url,
         )
         ctx.results.append(figures.api)
         if figures.raw_per_s:
             ctx.raw[figures.api.name] = figures.raw_per_s / figures.batch
         ctx.notes.append(end_to_end_text(figures))
     reads._use_database(ctx.database_url)
+
+
+def store_redis_url(run_redis_url: str) -> str:
+    """BENCH_STORE_REDIS_URL, else the Redis database after the run's (14 -> 15)."""
+    if os.environ.get("BENCH_STORE_REDIS_URL"):
+        return os.environ["BENCH_STORE_REDIS_URL"]
+    base, _, db = run_redis_url.rpartition("/")
+    return f"{base}/{(int(db or 0) + 1) % 16}"
 
 
 def end_to_end_text(figures: TrackingFigures) -> str:
