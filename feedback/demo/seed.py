@@ -22,6 +22,7 @@ from decimal import Decimal
 
 from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db.models import F
 
 from feedback import links
 from feedback.models import (
@@ -41,6 +42,7 @@ from feedback.services import (
     surveys,
 )
 from feedback.services import requests as feedback_requests
+from notifications.models import OutboxMessage
 from oms.actors import Actor
 from oms.exceptions import DomainError
 from orders.demo.clock import SimulatedClock
@@ -268,6 +270,10 @@ def seed_feedback(*, clock: SimulatedClock, now: datetime, users: dict, stdout) 
     if FeedbackRequest.objects.exists():
         pairs = recommendations.rebuild_product_pairs(now=now)
         return f"feedback exists; {pairs} product pairs rebuilt"
+    # What the steps emit is history: marked dispatched below, like the returns demo's.
+    pending_before = set(
+        OutboxMessage.objects.filter(dispatched_at__isnull=True).values_list("pk", flat=True)
+    )
     demo = FeedbackDemo(
         rng=random.Random(f"{SEED_SALT}:{Order.objects.count()}"), clock=clock, now=now, users=users
     )
@@ -278,6 +284,9 @@ def seed_feedback(*, clock: SimulatedClock, now: datetime, users: dict, stdout) 
     pairs = recommendations.rebuild_product_pairs(now=now)
     replenishment.refresh_observed_intervals(now=now)
     reminders = replenishment.schedule_reminders(now=now)
+    OutboxMessage.objects.filter(dispatched_at__isnull=True).exclude(pk__in=pending_before).update(
+        dispatched_at=F("created_at")
+    )
     counts = demo.counts
     return (
         f"{counts['requests']} requests sent, {counts['answers']} answered, "
