@@ -56,6 +56,17 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(autouse=True)
+def default_language():
+    """A request with Accept-Language: pt-BR leaves Portuguese active in the thread; the next
+    test on the same worker must start in the default language again."""
+    from django.conf import settings
+    from django.utils import translation
+
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def tasks_run_inline(request, settings):
     """Tasks run in-process unless a test starts a real worker (marker `real_worker`): a test
     must never leave messages on the shared Redis broker for another test's worker to find."""

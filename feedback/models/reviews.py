@@ -4,6 +4,7 @@ console, published to the storefront through the API and the `review.published` 
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from orders.money import CURRENCIES, money_field_kwargs
 
@@ -36,7 +37,7 @@ class Review(models.Model):
     )
     rating = models.PositiveSmallIntegerField(_("rating"))
     title = models.CharField(_("title"), max_length=120, blank=True)
-    body = models.TextField(_("review"), max_length=5000, blank=True)
+    body = models.TextField(pgettext_lazy("product review", "review"), max_length=5000, blank=True)
     locale = models.CharField(_("language"), max_length=8, default="en")
     status = models.CharField(
         _("status"), max_length=16, choices=Status.choices, default=Status.PENDING
@@ -60,8 +61,9 @@ class Review(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        verbose_name = _("review")
-        verbose_name_plural = _("reviews")
+        # "review" also names a manual check of a return ("análise"): a context keeps them apart.
+        verbose_name = pgettext_lazy("product review", "review")
+        verbose_name_plural = pgettext_lazy("product review", "reviews")
         permissions = [("moderate_reviews", "Can publish, reject and reply to product reviews")]
         constraints = [
             models.CheckConstraint(
