@@ -2,12 +2,10 @@
 with its actor and reason; the photo reward paid once per line (also under concurrency);
 only moderators decide; a decided review stays decided."""
 
-import threading
 from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Group, User
-from django.db import connection
 
 from feedback.models import Review, ReviewReward
 from feedback.services import moderation
@@ -15,6 +13,7 @@ from notifications.models import OutboxMessage
 from oms.exceptions import Conflict, PermissionDenied, ValidationFailed
 from orders.models import OrderEvent
 from returns.models import StoreCreditEntry
+from tests.feedback.concurrency import race
 from tests.feedback.factories import add_photo, make_review, placed_order
 
 pytestmark = pytest.mark.django_db
@@ -240,28 +239,6 @@ def test_the_reward_is_once_per_line_even_if_the_ledger_already_has_it():
     moderation.publish_review(review.pk, user=moderator("other"))
 
     assert StoreCreditEntry.objects.count() == 1
-
-
-def race(work, count: int) -> list:
-    barrier = threading.Barrier(count, timeout=30)
-    results: list = [None] * count
-
-    def run(index: int) -> None:
-        try:
-            barrier.wait()
-            results[index] = work(index)
-        except Exception as exc:  # noqa: BLE001 - a refusal is a result to assert on
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads)
-    return results
 
 
 @pytest.mark.postgres

@@ -3,12 +3,10 @@ history, the suggestions for an order (in stock, active, nothing already bought)
 delivered email that carries them unless the customer turned recommendations off."""
 
 import io
-import threading
 from datetime import timedelta
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connection
 from django.utils import timezone
 
 from feedback.models import ProductPair
@@ -19,6 +17,7 @@ from notifications.services.preferences import set_preference
 from orders import services
 from orders.models import Order, Stock
 from tests.factories import StockFactory, VariantFactory, WarehouseFactory
+from tests.feedback.concurrency import race
 from tests.orders.builders import ACTOR, deliver, order_input, ship
 
 pytestmark = pytest.mark.django_db
@@ -201,23 +200,7 @@ def test_the_delivered_email_reads_well_without_pairs_and_in_portuguese(shop):
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_rebuilds_wait_for_each_other_on_postgresql(shop):
     history()
-    barrier = threading.Barrier(3, timeout=30)
-    results: list = [None] * 3
-
-    def run(index: int) -> None:
-        try:
-            barrier.wait()
-            results[index] = rebuild_product_pairs()
-        except Exception as exc:  # noqa: BLE001 - a failure is a result to assert on
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(3)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
+    results = race(lambda _index: rebuild_product_pairs(), 3)
     assert results == [6, 6, 6]
     assert ProductPair.objects.count() == 6
 

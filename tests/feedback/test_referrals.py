@@ -4,11 +4,10 @@ for a self-referral; void when the first order is cancelled or comes back whole;
 storefront calls at checkout, the landing link, the reward email and the customer 360 panel."""
 
 import itertools
-import threading
 from decimal import Decimal
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 from django.test import Client
 
 from feedback.models import Referral, ReferralCode, ReferralReward
@@ -21,6 +20,7 @@ from orders import services
 from orders.models import Order, OrderEvent
 from returns.models import StoreCreditEntry
 from tests.factories import ADDRESS, StockFactory, VariantFactory, WarehouseFactory
+from tests.feedback.concurrency import race
 from tests.orders.builders import ACTOR, deliver, order_input, ship
 
 pytestmark = pytest.mark.django_db
@@ -163,23 +163,9 @@ def test_concurrent_runs_reward_once(referrer):
     friend_order = place("bruno@example.com")
     referrals.record_referral(code=referrer.code, order=friend_order, actor=ACTOR)
     deliver_all(friend_order)
-    barrier = threading.Barrier(3)
-    results, errors = [], []
-
-    def run():
-        try:
-            barrier.wait()
-            results.append(referrals.reward_referrals()["rewarded"])
-        except Exception as error:  # noqa: BLE001 - reported below
-            errors.append(error)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run) for _ in range(3)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    outcomes = race(lambda _index: referrals.reward_referrals()["rewarded"], 3)
+    errors = [outcome for outcome in outcomes if isinstance(outcome, Exception)]
+    results = [outcome for outcome in outcomes if not isinstance(outcome, Exception)]
 
     assert errors == []
     assert sorted(results) == [0, 0, 1]

@@ -4,12 +4,10 @@ the customer reordered, returned the units or turned reminders off; sent once.""
 
 import io
 import itertools
-import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
 from django.utils import timezone
 
 from feedback.models import ConsumableProduct, ReplenishmentReminder
@@ -21,6 +19,7 @@ from notifications.services.preferences import set_preference
 from orders import services
 from orders.models import Order, OrderLine, Shipment
 from tests.factories import StockFactory, VariantFactory, WarehouseFactory
+from tests.feedback.concurrency import race
 from tests.orders.builders import ACTOR, deliver, order_input, ship
 
 pytestmark = pytest.mark.django_db
@@ -263,28 +262,6 @@ def test_sending_due_reminders_takes_a_fixed_number_of_queries_per_reminder(
     with django_assert_max_num_queries(2 + PER_REMINDER * count):
         outcome = replenishment.send_due_reminders(now=DELIVERED + timedelta(days=31))
     assert outcome == {"sent": count, "skipped": 0}
-
-
-def race(work, count: int) -> list:
-    barrier = threading.Barrier(count, timeout=30)
-    results: list = [None] * count
-
-    def run(index: int) -> None:
-        try:
-            barrier.wait()
-            results[index] = work(index)
-        except Exception as exc:  # noqa: BLE001 - a failure is a result to assert on
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads)
-    return results
 
 
 @pytest.mark.postgres

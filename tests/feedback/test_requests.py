@@ -2,12 +2,10 @@
 whom never (opt-outs, global or by topic, on every channel; nothing left to review), and never
 twice for one order, even from concurrent runs."""
 
-import threading
 from datetime import timedelta
 
 import pytest
 from django.core import mail
-from django.db import connection
 from django.utils import timezone
 
 from feedback import links
@@ -26,6 +24,7 @@ from tests.feedback.asking import (
     feedback_link,
     rejected_return,
 )
+from tests.feedback.concurrency import race
 
 pytestmark = pytest.mark.django_db
 Status = FeedbackRequest.Status
@@ -228,24 +227,14 @@ def test_concurrent_runs_ask_each_customer_once_on_postgresql():
     orders.append(delivered_order((("CAP", 1),), email="bo@example.com", warehouse_code="WEST"))
     later = after_delay()
     threads_count = 6
-    barrier = threading.Barrier(threads_count, timeout=30)
-    errors: list[Exception] = []
-
-    def run() -> None:
-        try:
-            barrier.wait()
-            requests.schedule_review_requests(now=later)
-            requests.send_due_requests(now=later)
-        except Exception as exc:  # noqa: BLE001 - any error fails the test below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(threads_count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
+    outcomes = race(
+        lambda _index: (
+            requests.schedule_review_requests(now=later),
+            requests.send_due_requests(now=later),
+        ),
+        threads_count,
+    )
+    errors = [outcome for outcome in outcomes if isinstance(outcome, Exception)]
 
     assert not errors, errors
     assert FeedbackRequest.objects.count() == 2

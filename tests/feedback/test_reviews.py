@@ -2,11 +2,9 @@
 product), one per line, rating 1-5, photos checked; the link works once; refusals write
 nothing."""
 
-import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 
 from feedback.models import FeedbackRequest, Review, ReviewPhoto, SurveyResponse
 from feedback.services import reviews
@@ -15,6 +13,7 @@ from notifications.models import OutboxMessage
 from oms.exceptions import Conflict, NotFound, ValidationFailed
 from orders.models import OrderEvent
 from tests.feedback.asking import GIF, asked, delivered_order, photo, token
+from tests.feedback.concurrency import race
 
 pytestmark = pytest.mark.django_db
 
@@ -259,25 +258,12 @@ def test_concurrent_answers_through_one_link_write_once_on_postgresql():
     link = token(feedback_request)
     tee = order.lines.order_by("line_number").first()
     count = 6
-    barrier = threading.Barrier(count, timeout=30)
-    results: list = [None] * count
-
-    def run(index: int) -> None:
-        try:
-            barrier.wait()
-            results[index] = reviews.answer_review_request(
-                token=link, reviews=[ReviewInput(tee.pk, 1 + index % 5)], nps_score=index
-            )
-        except Exception as exc:  # noqa: BLE001 - a refusal is a result to assert on
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
+    results = race(
+        lambda index: reviews.answer_review_request(
+            token=link, reviews=[ReviewInput(tee.pk, 1 + index % 5)], nps_score=index
+        ),
+        count,
+    )
 
     answered = [r for r in results if isinstance(r, reviews.ReviewAnswer)]
     refused = [r for r in results if isinstance(r, Conflict)]
