@@ -73,6 +73,15 @@ def _damage_condition() -> Q:
     return reduce(or_, by_language) | fallback
 
 
+def numerator_and_denominator(facts, key, numerator) -> tuple[dict, dict]:
+    """One query: `numerator` and the number of facts per key, as a measure's counts()."""
+    rows = grouped(facts, key, {"numerator": numerator, "denominator": Count("pk", distinct=True)})
+    return (
+        {key: row["numerator"] for key, row in rows.items()},
+        {key: row["denominator"] for key, row in rows.items()},
+    )
+
+
 def _stars(rating: int) -> str:
     return "★" * rating + "☆" * (5 - rating)
 
@@ -121,18 +130,11 @@ class NetPromoterScore(SurveyMeasure):
     drill = _("The orders whose customer answered, with the score and the comment.")
 
     def counts(self, period, cut, filters):
-        rows = grouped(
+        return numerator_and_denominator(
             self.answers(period, filters),
             self.key_expression(cut, SURVEY),
-            {
-                "promoters": Count("pk", distinct=True, filter=PROMOTERS),
-                "detractors": Count("pk", distinct=True, filter=DETRACTORS),
-                "answers": Count("pk", distinct=True),
-            },
-        )
-        return (
-            {key: row["promoters"] - row["detractors"] for key, row in rows.items()},
-            {key: row["answers"] for key, row in rows.items()},
+            Count("pk", distinct=True, filter=PROMOTERS)
+            - Count("pk", distinct=True, filter=DETRACTORS),
         )
 
 
@@ -154,14 +156,8 @@ class ReturnExperience(SurveyMeasure):
     drill = _("The orders whose return was rated, with the score and the comment.")
 
     def counts(self, period, cut, filters):
-        rows = grouped(
-            self.answers(period, filters),
-            self.key_expression(cut, SURVEY),
-            {"total": Sum("score"), "answers": Count("pk", distinct=True)},
-        )
-        return (
-            {key: row["total"] for key, row in rows.items()},
-            {key: row["answers"] for key, row in rows.items()},
+        return numerator_and_denominator(
+            self.answers(period, filters), self.key_expression(cut, SURVEY), Sum("score")
         )
 
     def value(self, numerator, denominator, filters):
@@ -220,14 +216,8 @@ class AverageRating(ReviewMeasure):
     drill = _("The orders with a review, with the stars and the text.")
 
     def counts(self, period, cut, filters):
-        rows = grouped(
-            self.reviews(period, filters),
-            self.key_expression(cut, REVIEW),
-            {"stars": Sum("rating"), "reviews": Count("pk", distinct=True)},
-        )
-        return (
-            {key: row["stars"] for key, row in rows.items()},
-            {key: row["reviews"] for key, row in rows.items()},
+        return numerator_and_denominator(
+            self.reviews(period, filters), self.key_expression(cut, REVIEW), Sum("rating")
         )
 
     def value(self, numerator, denominator, filters):
@@ -253,17 +243,10 @@ class DamageMentions(ReviewMeasure):
     drill = _("The orders whose review mentions damage, with the text.")
 
     def counts(self, period, cut, filters):
-        rows = grouped(
+        return numerator_and_denominator(
             self.reviews(period, filters),
             self.key_expression(cut, REVIEW),
-            {
-                "damage": Count("pk", distinct=True, filter=_damage_condition()),
-                "reviews": Count("pk", distinct=True),
-            },
-        )
-        return (
-            {key: row["damage"] for key, row in rows.items()},
-            {key: row["reviews"] for key, row in rows.items()},
+            Count("pk", distinct=True, filter=_damage_condition()),
         )
 
     def behind_reviews(self, period, filters):
